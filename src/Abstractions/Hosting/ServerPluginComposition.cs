@@ -1,0 +1,126 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Compose.Hosting;
+
+/// <summary>
+/// The runtime behind the generated <c>AddServerPlugins</c> and <c>MapServerPlugins</c> extension methods.
+/// Infrastructure for code written by the Compose generator; hosts call the generated methods instead.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ServerPluginComposition
+{
+    /// <summary>
+    /// Registers the enabled plugins of <paramref name="plugins"/>: each plugin class as a singleton created by
+    /// its compile-time factory, its <c>ConfigureServices</c> called with its own configuration section
+    /// (<c>Compose:Plugins:{id}</c>), the <see cref="ServerPluginCatalog"/>, and the hosted service that
+    /// awaits initialisation at start-up and calls <see cref="IServerPlugin.ExitAsync"/> at shutdown.
+    /// </summary>
+    /// <param name="services">The host's service collection.</param>
+    /// <param name="configuration">The host's configuration root; the <c>Compose</c> section is read from it.</param>
+    /// <param name="plugins">The composed plugins, in id order, as generated at build time.</param>
+    /// <param name="configure">Optional changes to the options after they were read from configuration.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// A configuration value has the wrong format, the method was already called, or a plugin's
+    /// <c>ConfigureServices</c> threw (the message names the plugin; there is no safe half-registration).
+    /// </exception>
+    public static IServiceCollection AddServerPlugins(
+        IServiceCollection services,
+        IConfiguration configuration,
+        IReadOnlyList<ServerPluginRegistration> plugins,
+        Action<ComposeOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(plugins);
+
+        foreach (var service in services)
+        {
+            if (service.ServiceType == typeof(ServerPluginRuntime))
+            {
+                throw new InvalidOperationException("AddServerPlugins was already called on this service collection; call it once.");
+            }
+        }
+
+        var section = configuration.GetSection(ComposeOptions.SectionName);
+        var options = ComposeOptions.FromConfiguration(section);
+        configure?.Invoke(options);
+        var pluginsSection = section.GetSection("Plugins");
+
+        var entries = new ServerPluginEntry[plugins.Count];
+        var enabled = new List<(ServerPluginRegistration Registration, ServerPluginEntry Entry)>(plugins.Count);
+        for (var i = 0; i < plugins.Count; i++)
+        {
+            var plugin = plugins[i];
+            var pluginSection = pluginsSection.GetSection(plugin.Descriptor.Id);
+            var isEnabled = options.Enabled && (ComposeOptions.ReadBoolean(pluginSection, "Enabled") ?? true);
+            entries[i] = new ServerPluginEntry(plugin.Descriptor, isEnabled);
+            if (!isEnabled)
+            {
+                continue;
+            }
+
+            var create = plugin.Create;
+            services.AddSingleton(plugin.Descriptor.PluginType, sp => create(sp));
+            if (plugin.ConfigureServices is { } configureServices)
+            {
+                try
+                {
+                    configureServices(services, pluginSection);
+                }
+                catch (Exception ex)
+                {
+                    throw new InvalidOperationException(
+                        $"Server plugin '{plugin.Descriptor.Id}' ({plugin.Descriptor.PluginType.FullName}) threw from ConfigureServices: {ex.Message}",
+                        ex);
+                }
+            }
+
+            enabled.Add((plugin, entries[i]));
+        }
+
+        var catalog = new ServerPluginCatalog(entries);
+        services.AddSingleton(catalog);
+        services.AddSingleton(sp => new ServerPluginRuntime(
+            options,
+            catalog,
+            enabled,
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Compose.ServerPlugins") ?? NullLogger.Instance,
+            sp.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30)));
+        services.AddSingleton<IHostedService>(sp => new ServerPluginLifecycle(sp.GetRequiredService<ServerPluginRuntime>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Mounts every enabled plugin: creates the route group <c>{RoutePrefix}/{id}</c>, resolves the plugin,
+    /// calls its <see cref="IServerPlugin.InitAsync"/> with the group, and closes the group to new routes when
+    /// the synchronous part of <c>InitAsync</c> returns. The rest of the initialisation is awaited before the
+    /// server takes requests.
+    /// </summary>
+    /// <param name="endpoints">The application's endpoint route builder (normally the <c>WebApplication</c>).</param>
+    /// <returns>
+    /// The route group that holds every plugin route: conventions added to it (for example
+    /// <c>RequireAuthorization()</c>) apply to all plugin endpoints.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="endpoints"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <c>AddServerPlugins</c> was not called, or <c>MapServerPlugins</c> was already called.
+    /// </exception>
+    public static RouteGroupBuilder MapServerPlugins(IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var runtime = endpoints.ServiceProvider.GetService<ServerPluginRuntime>()
+            ?? throw new InvalidOperationException(
+                "Server plugins are not registered: call builder.Services.AddServerPlugins(builder.Configuration) before app.MapServerPlugins().");
+        return runtime.Map(endpoints);
+    }
+}

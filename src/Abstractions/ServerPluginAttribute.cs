@@ -1,0 +1,35 @@
+namespace Compose;
+
+/// <summary>
+/// Marks a class as a Compose server plugin. At build time the Compose source generator registers the
+/// class in dependency injection and mounts the routes it registers in
+/// <see cref="IServerPlugin.InitAsync(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder, System.Threading.CancellationToken)"/>
+/// under <c>/api/plugins/{id}/</c>.
+/// </summary>
+/// <remarks>
+/// Mirrors the <c>info</c> object of a Luker/SillyTavern server plugin (<c>id</c>, <c>name</c>,
+/// <c>description</c>). The class must be public, non-abstract, non-generic, implement
+/// <see cref="IServerPlugin"/> and have exactly one public constructor; its parameters are resolved from
+/// dependency injection. The id must match <c>^[a-z0-9_-]+$</c> (Luker's plugin id rule) and be unique
+/// among all plugins a host composes. Both are checked by the compiler (diagnostics CMP0001–CMP0007).
+/// </remarks>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ServerPluginAttribute : Attribute
+{
+    /// <summary>Declares a server plugin with the given id.</summary>
+    /// <param name="id">
+    /// The plugin id: lowercase letters, digits, <c>-</c> and <c>_</c> only (<c>^[a-z0-9_-]+$</c>). It is the
+    /// route segment under the plugin prefix (<c>/api/plugins/{id}/</c>) and the name of the plugin's
+    /// configuration section (<c>Compose:Plugins:{id}</c>).
+    /// </param>
+    public ServerPluginAttribute(string id) => Id = id;
+
+    /// <summary>Gets the plugin id given to the constructor.</summary>
+    public string Id { get; }
+
+    /// <summary>Gets or sets the display name used in logs and the plugin catalog. Defaults to the id.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Gets or sets a one-line summary of what the plugin does, shown in the plugin catalog.</summary>
+    public string? Description { get; set; }
+}

@@ -1,0 +1,56 @@
+namespace Compose;
+
+/// <summary>
+/// What the build knows about one composed server plugin: its id, display data and where it comes from.
+/// Created by generated code from compile-time constants; immutable.
+/// </summary>
+public sealed class ServerPluginDescriptor
+{
+    /// <summary>Creates a descriptor.</summary>
+    /// <param name="id">The plugin id (<c>^[a-z0-9_-]+$</c>).</param>
+    /// <param name="name">The display name; the id when <see langword="null"/> or empty.</param>
+    /// <param name="description">A one-line description; empty when <see langword="null"/>.</param>
+    /// <param name="pluginType">The plugin class.</param>
+    /// <param name="assemblyName">The simple name of the assembly that declares the plugin.</param>
+    /// <param name="version">The informational version of that assembly (its package version, normally).</param>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="pluginType"/> is null.</exception>
+    public ServerPluginDescriptor(
+        string id,
+        string? name,
+        string? description,
+        Type pluginType,
+        string assemblyName,
+        string version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(pluginType);
+        Id = id;
+        Name = string.IsNullOrEmpty(name) ? id : name;
+        Description = description ?? string.Empty;
+        PluginType = pluginType;
+        AssemblyName = assemblyName ?? string.Empty;
+        Version = version ?? string.Empty;
+    }
+
+    /// <summary>Gets the plugin id: its route segment and configuration section name.</summary>
+    public string Id { get; }
+
+    /// <summary>Gets the display name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the description.</summary>
+    public string Description { get; }
+
+    /// <summary>Gets the plugin class.</summary>
+    public Type PluginType { get; }
+
+    /// <summary>Gets the simple name of the assembly that declares the plugin.</summary>
+    public string AssemblyName { get; }
+
+    /// <summary>Gets the informational version of the plugin's assembly.</summary>
+    public string Version { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({Id})";
+}

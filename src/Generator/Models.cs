@@ -1,0 +1,72 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Compose.Generator;
+
+/// <summary>A source location carried as data (never a <see cref="Location"/>, which would defeat caching).</summary>
+internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
+{
+    public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+
+    public static LocationInfo? From(Location? location)
+        => location is { SourceTree: not null }
+            ? new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span)
+            : null;
+}
+
+/// <summary>A diagnostic found while parsing, reported by its own pipeline step.</summary>
+internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationInfo? Location, EquatableArray<string> Arguments)
+{
+    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments)
+        => new(descriptor, location, arguments.ToEquatableArray());
+
+    public Diagnostic ToDiagnostic()
+        => Diagnostic.Create(Descriptor, Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None, Arguments.ToArray<object>());
+}
+
+/// <summary>One constructor parameter of a plugin class, resolved from dependency injection.</summary>
+/// <param name="TypeName">The parameter type, fully qualified with <c>global::</c>.</param>
+/// <param name="ServiceKey">The C# literal of its <c>[FromKeyedServices]</c> key, or null.</param>
+/// <param name="IsOptional">Whether the parameter defaults to null, so a missing service is allowed.</param>
+internal sealed record DependencyModel(string TypeName, string? ServiceKey, bool IsOptional);
+
+/// <summary>Everything the emitters need to know about one plugin, whether declared here or in a reference.</summary>
+internal sealed record PluginModel(
+    string Id,
+    string? Name,
+    string? Description,
+    string TypeName,
+    string DisplayTypeName,
+    bool IsComposable,
+    EquatableArray<DependencyModel> Dependencies,
+    bool HasConfigureServices,
+    bool HasExitAsync,
+    EquatableArray<string> Errors,
+    LocationInfo? Location)
+{
+    /// <summary>The simple name of the declaring assembly; empty for the compilation's own plugins.</summary>
+    public string AssemblyName { get; init; } = string.Empty;
+
+    /// <summary>The informational version of the declaring assembly; empty for the compilation's own plugins.</summary>
+    public string Version { get; init; } = string.Empty;
+
+    /// <summary>The Compose version recorded in a referenced manifest; null for own plugins.</summary>
+    public string? ComposeVersion { get; init; }
+
+    public bool IsReferenced => Location is null && AssemblyName.Length > 0;
+}
+
+/// <summary>The result of parsing one <c>[ServerPlugin]</c> declaration.</summary>
+internal sealed record OwnPluginResult(PluginModel? Plugin, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>What the host emitter needs from the compilation itself.</summary>
+internal sealed record CompilationModel(
+    bool ReferencesCompose,
+    string AssemblyName,
+    string Version,
+    bool IsExecutable,
+    string? ComposeAbstractionsVersion,
+    EquatableArray<PluginModel> ReferencedPlugins)
+{
+    public static readonly CompilationModel None = new(false, string.Empty, string.Empty, false, null, EquatableArray<PluginModel>.Empty);
+}

@@ -1,0 +1,11 @@
+namespace Compose.Generator;
+
+/// <summary>Names of the pipeline steps, so tests can assert that they are cached.</summary>
+internal static class TrackingNames
+{
+    public const string OwnPlugins = nameof(OwnPlugins);
+    public const string OwnPluginList = nameof(OwnPluginList);
+    public const string Compilation = nameof(Compilation);
+    public const string HostSetting = nameof(HostSetting);
+    public const string Host = nameof(Host);
+}
