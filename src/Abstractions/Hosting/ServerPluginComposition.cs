@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -87,6 +88,9 @@ public static class ServerPluginComposition
 
             enabled.Add((plugin, entries[i]));
         }
+
+        // ProblemDetails is the error convention of plugin routes: make sure it serializes without reflection.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Add(ComposeJsonContext.Default));
 
         var catalog = new ServerPluginCatalog(entries);
         services.AddSingleton(catalog);
