@@ -1,0 +1,1 @@
+namespace Compose.EndToEnd.Tests;
