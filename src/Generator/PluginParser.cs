@@ -269,7 +269,7 @@ internal static class PluginParser
             shape.HasExitAsync = implementation is not null && implementation.ContainingType.TypeKind != TypeKind.Interface;
         }
 
-        if (!type.IsStatic)
+        if (!type.IsStatic && !type.IsAbstract)
         {
             var constructors = type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public).ToList();
             if (constructors.Count != 1)

@@ -184,6 +184,7 @@ internal static class SourceEmitter
     {
         { ServiceKey: { } key, IsOptional: true } => $"services.GetKeyedService<{dependency.TypeName}>({key})",
         { ServiceKey: { } key } => $"services.GetRequiredKeyedService<{dependency.TypeName}>({key})",
+        { TypeName: "global::System.IServiceProvider" } => "services",
         { IsOptional: true } => $"services.GetService<{dependency.TypeName}>()",
         _ => $"services.GetRequiredService<{dependency.TypeName}>()",
     };

@@ -1,0 +1,221 @@
+using Microsoft.CodeAnalysis;
+using Snapshooter.Xunit;
+using static Compose.Generator.Tests.GeneratorHarness;
+
+namespace Compose.Generator.Tests;
+
+/// <summary>Snapshots of the code the generator writes, for the shapes of plugin a host composes.</summary>
+public sealed class GeneratedSourceSnapshotTests
+{
+    private const string HostFile = "Compose.Host.g.cs";
+    private const string ManifestFile = "Compose.Manifest.g.cs";
+
+    [Fact]
+    public void OnePlugin()
+    {
+        var host = GenerateHost("""
+            namespace Hello;
+
+            [ServerPlugin("hello-world", Name = "Hello World", Description = "A minimal server plugin")]
+            public sealed class HelloWorldPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+                {
+                    router.MapGet("/hello", () => "Hello from server plugin!");
+                    return Task.CompletedTask;
+                }
+            }
+            """);
+
+        Snapshot.Match(host);
+    }
+
+    [Fact]
+    public void SeveralPluginsAreOrderedById()
+    {
+        var host = GenerateHost(
+            """
+            namespace Zoo;
+
+            [ServerPlugin("zebra")]
+            public sealed class ZebraPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+
+            [ServerPlugin("aardvark", Name = "Aardvark")]
+            public sealed class AardvarkPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """,
+            """
+            namespace Zoo.Birds;
+
+            [ServerPlugin("my_plugin-2", Description = "Quotes \"escaped\" and a\nnew line")]
+            public sealed class Plugin2 : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+
+        Assert.True(host.IndexOf("\"aardvark\"", StringComparison.Ordinal) < host.IndexOf("\"my_plugin-2\"", StringComparison.Ordinal));
+        Assert.True(host.IndexOf("\"my_plugin-2\"", StringComparison.Ordinal) < host.IndexOf("\"zebra\"", StringComparison.Ordinal));
+        Snapshot.Match(host);
+    }
+
+    [Fact]
+    public void ConstructorDependencies()
+    {
+        var host = GenerateHost("""
+            namespace Deps;
+
+            public interface IClock { DateTimeOffset Now { get; } }
+            public interface ICache { }
+
+            [ServerPlugin("deps")]
+            public sealed class DepsPlugin(
+                ILogger<DepsPlugin> logger,
+                IClock clock,
+                [FromKeyedServices("fast")] ICache cache,
+                IServiceProvider services,
+                ICache? optional = null) : IServerPlugin
+            {
+                public object?[] Dependencies => [logger, clock, cache, services, optional];
+
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+
+        Snapshot.Match(host);
+    }
+
+    [Fact]
+    public void ConfigureServices()
+    {
+        var host = GenerateHost("""
+            namespace Configured;
+
+            public sealed class Settings { public string? Greeting { get; set; } }
+
+            [ServerPlugin("configured")]
+            public sealed class ConfiguredPlugin : IServerPlugin
+            {
+                public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)
+                    => services.AddSingleton(new Settings { Greeting = configuration["Greeting"] });
+
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+
+        Assert.Contains("configureServices: global::Configured.ConfiguredPlugin.ConfigureServices", host, StringComparison.Ordinal);
+        Snapshot.Match(host);
+    }
+
+    [Fact]
+    public void ExitAsync()
+    {
+        var host = GenerateHost("""
+            namespace Exiting;
+
+            [ServerPlugin("exiting")]
+            public sealed class ExitingPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+
+                public Task ExitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+
+            [ServerPlugin("staying")]
+            public sealed class StayingPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+
+        Snapshot.Match(host);
+    }
+
+    [Fact]
+    public void PluginsFromReferencedAssemblies()
+    {
+        var first = BuildLibrary("Acme.Weather", """
+            namespace Acme.Weather;
+
+            [ServerPlugin("weather", Name = "Weather", Description = "Forecasts")]
+            public sealed class WeatherPlugin(ILogger<WeatherPlugin> logger) : IServerPlugin
+            {
+                public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) { }
+
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+
+                public Task ExitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+        var second = BuildLibrary("Acme.Notes", """
+            namespace Acme.Notes;
+
+            [ServerPlugin("notes")]
+            public sealed class NotesPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+
+        var compilation = Compile("Acme.Host", OutputKind.ConsoleApplication, [first, second], """
+            namespace Acme.Host;
+
+            [ServerPlugin("local")]
+            public sealed class LocalPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+        var (result, output) = Run(compilation);
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(CompilerProblems(output));
+        Snapshot.Match(GeneratedSource(result, HostFile));
+    }
+
+    [Fact]
+    public void PluginLibraryGetsOnlyItsManifest()
+    {
+        var compilation = Compile("Acme.Weather", OutputKind.DynamicallyLinkedLibrary, null, """
+            namespace Acme.Weather;
+
+            [ServerPlugin("weather", Name = "Weather", Description = "Forecasts")]
+            public sealed class WeatherPlugin : IServerPlugin
+            {
+                public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) { }
+
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+        var (result, output) = Run(compilation);
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(CompilerProblems(output));
+        Assert.False(HasSource(result, HostFile));
+        Snapshot.Match(GeneratedSource(result, ManifestFile));
+    }
+
+    [Fact]
+    public void HostWithoutPlugins()
+    {
+        var (result, output) = Run(Compile("Empty.Host", OutputKind.ConsoleApplication, null, "namespace Empty.Host; public static class Nothing { }"));
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(CompilerProblems(output));
+        Assert.False(HasSource(result, ManifestFile));
+        Snapshot.Match(GeneratedSource(result, HostFile));
+    }
+
+    private static string GenerateHost(params string[] sources)
+    {
+        var (result, output) = Run(Compile("Test.Host", OutputKind.ConsoleApplication, null, sources));
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(CompilerProblems(output));
+        return GeneratedSource(result, HostFile);
+    }
+}
