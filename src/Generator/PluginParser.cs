@@ -302,7 +302,13 @@ internal static class PluginParser
             }
         }
 
-        var configureServices = type.GetMembers("ConfigureServices").OfType<IMethodSymbol>().ToList();
+        // The nearest type that declares ConfigureServices wins, so a shared base class can provide it.
+        var configureServices = new List<IMethodSymbol>();
+        for (var current = type; current is not null && configureServices.Count == 0; current = current.BaseType)
+        {
+            configureServices.AddRange(current.GetMembers("ConfigureServices").OfType<IMethodSymbol>());
+        }
+
         shape.HasConfigureServices = configureServices.Any(IsConfigureServices);
         if (configureServices.Count > 0 && !shape.HasConfigureServices)
         {

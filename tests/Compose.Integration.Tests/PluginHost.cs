@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Compose.Generated;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Compose.Integration.Tests;
+
+/// <summary>
+/// A real Kestrel host on 127.0.0.1 composing this assembly's plugins (and the referenced sample plugins)
+/// through the generated AddServerPlugins/MapServerPlugins, with only the named plugins switched on.
+/// </summary>
+public sealed class PluginHost : IAsyncDisposable
+{
+    private PluginHost(WebApplication app, CapturingLoggerProvider logs)
+    {
+        App = app;
+        Logs = logs;
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        Client = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public WebApplication App { get; }
+
+    public HttpClient Client { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public ServerPluginCatalog Catalog => App.Services.GetRequiredService<ServerPluginCatalog>();
+
+    /// <summary>Starts a host with only <paramref name="plugins"/> enabled.</summary>
+    public static async Task<PluginHost> StartAsync(
+        string[] plugins,
+        IDictionary<string, string?>? settings = null,
+        Action<ComposeOptions>? configure = null,
+        Action<RouteGroupBuilder>? conventions = null)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var registration in ComposedServerPlugins.All)
+        {
+            values[$"Compose:Plugins:{registration.Descriptor.Id}:Enabled"] = plugins.Contains(registration.Descriptor.Id) ? "true" : "false";
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(values);
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Information);
+        builder.Services.AddServerPlugins(builder.Configuration, configure ?? (_ => { }));
+
+        var app = builder.Build();
+        var group = app.MapServerPlugins();
+        conventions?.Invoke(group);
+        await app.StartAsync();
+        return new PluginHost(app, logs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>Keeps every log line, so tests can assert what the runtime reported.</summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    public ConcurrentQueue<(LogLevel Level, string Category, string Message, Exception? Exception)> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public IEnumerable<string> Messages(LogLevel level) => Entries.Where(e => e.Level == level).Select(e => e.Message);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => owner.Entries.Enqueue((logLevel, category, formatter(state, exception), exception));
+    }
+}

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Compose.Integration.Tests;
+
+// Plugins composed into this test assembly by the Compose generator, exactly as into any host.
+// Each test switches on only the plugins it needs through configuration (Compose:Plugins:{id}:Enabled).
+
+/// <summary>Records the order in which plugins exit.</summary>
+public sealed class ExitJournal
+{
+    public ConcurrentQueue<string> Exits { get; } = new();
+}
+
+/// <summary>Shared helpers of the test plugins.</summary>
+public static class TestPluginServices
+{
+    public static void AddJournal(IServiceCollection services) => services.TryAddSingleton<ExitJournal>();
+}
+
+[ServerPlugin("probe", Name = "Probe", Description = "Answers pings")]
+public sealed class ProbePlugin : IServerPlugin
+{
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+    {
+        router.MapGet("/ping", () => "pong");
+        router.MapGet("/items/{id:int}", (int id) => $"item {id}");
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Settings the configured plugin reads from its own section.</summary>
+public sealed class GreetingSettings(string greeting)
+{
+    public string Greeting { get; } = greeting;
+}
+
+[ServerPlugin("configured")]
+public sealed class ConfiguredPlugin(GreetingSettings settings) : IServerPlugin
+{
+    public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)
+        => services.AddSingleton(new GreetingSettings(configuration["Greeting"] ?? "(none)"));
+
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+    {
+        router.MapGet("/greeting", () => settings.Greeting);
+        return Task.CompletedTask;
+    }
+}
+
+[ServerPlugin("slow-init")]
+public sealed class SlowInitPlugin : IServerPlugin
+{
+    public bool Ready { get; private set; }
+
+    public async Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+    {
+        router.MapGet("/ready", () => Ready ? "ready" : "not ready");
+        await Task.Delay(TimeSpan.FromMilliseconds(400), cancellationToken);
+        Ready = true;
+    }
+}
+
+[ServerPlugin("late")]
+public sealed class LatePlugin : IServerPlugin
+{
+    public async Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+    {
+        router.MapGet("/early", () => "early");
+        await Task.Yield();
+        router.MapGet("/late", () => "late"); // Wrong on purpose: registered after the first await.
+    }
+}
+
+[ServerPlugin("throwing-sync")]
+public sealed class ThrowingSyncPlugin : IServerPlugin
+{
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+        => throw new InvalidOperationException("database unreachable");
+}
+
+[ServerPlugin("throwing-async")]
+public sealed class ThrowingAsyncPlugin : IServerPlugin
+{
+    public async Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+    {
+        router.MapGet("/status", () => "up");
+        await Task.Delay(10, cancellationToken);
+        throw new InvalidOperationException("cache warm-up failed");
+    }
+}
+
+public abstract class JournalingPlugin(ExitJournal journal, string id) : IServerPlugin
+{
+    public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) => TestPluginServices.AddJournal(services);
+
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public virtual Task ExitAsync(CancellationToken cancellationToken)
+    {
+        journal.Exits.Enqueue(id);
+        return Task.CompletedTask;
+    }
+}
+
+[ServerPlugin("exit-a")]
+public sealed class ExitAPlugin(ExitJournal journal) : JournalingPlugin(journal, "exit-a");
+
+[ServerPlugin("exit-b")]
+public sealed class ExitBPlugin(ExitJournal journal) : JournalingPlugin(journal, "exit-b");
+
+[ServerPlugin("exit-c")]
+public sealed class ExitCPlugin(ExitJournal journal) : JournalingPlugin(journal, "exit-c");
+
+[ServerPlugin("exit-hangs")]
+public sealed class ExitHangsPlugin(ExitJournal journal) : JournalingPlugin(journal, "exit-hangs")
+{
+    public override Task ExitAsync(CancellationToken cancellationToken)
+    {
+        base.ExitAsync(cancellationToken);
+        return new TaskCompletionSource().Task; // Never completes and ignores the token.
+    }
+}
+
+[ServerPlugin("exit-throws")]
+public sealed class ExitThrowsPlugin(ExitJournal journal) : JournalingPlugin(journal, "exit-throws")
+{
+    public override Task ExitAsync(CancellationToken cancellationToken)
+    {
+        base.ExitAsync(cancellationToken);
+        throw new InvalidOperationException("flush failed");
+    }
+}
