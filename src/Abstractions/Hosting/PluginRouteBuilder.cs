@@ -37,7 +37,7 @@ internal sealed class PluginRouteBuilder(IEndpointRouteBuilder group, ServerPlug
         {
             throw new InvalidOperationException(
                 $"Server plugin '{descriptor.Id}' ({descriptor.PluginType.FullName}) registered a route after its InitAsync returned. " +
-                "Register every route synchronously, before the first await in InitAsync, and do the asynchronous work after (see diagnostic CMP0008).");
+                "Register every route synchronously, before the first await in InitAsync, and do the asynchronous work after.");
         }
     }
 }
