@@ -58,7 +58,7 @@ public sealed class ComposeGenerator : IIncrementalGenerator
 
         var compilation = context.CompilationProvider
             .Select(static (compilation, cancellationToken) => PluginParser.ParseCompilation(compilation, cancellationToken))
-            .WithTrackingName(TrackingNames.Compilation);
+            .WithTrackingName(TrackingNames.CompilationModel);
 
         var hostSetting = context.AnalyzerConfigOptionsProvider
             .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.ComposeHost", out var value) && bool.TryParse(value, out var isHost)

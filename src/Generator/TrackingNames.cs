@@ -5,7 +5,7 @@ internal static class TrackingNames
 {
     public const string OwnPlugins = nameof(OwnPlugins);
     public const string OwnPluginList = nameof(OwnPluginList);
-    public const string Compilation = nameof(Compilation);
+    public const string CompilationModel = nameof(CompilationModel);
     public const string HostSetting = nameof(HostSetting);
     public const string Host = nameof(Host);
 }
