@@ -1,0 +1,168 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Compose.Analyzers;
+
+/// <summary>
+/// Luker's "Register Routes Synchronously", checked by the compiler: in a server plugin's <c>InitAsync</c>, no use
+/// of the router (or of an alias: a copy, a <c>MapGroup</c> group, a builder returned by <c>Map*</c>) on a path
+/// reachable after an await (CMP0008), and no router captured by code that may run later or stored where it
+/// outlives the call (CMP0009). Works on the control flow graph, not on text order.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class RouteRegistrationAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(RouteDiagnostics.RouteAfterAwait, RouteDiagnostics.RouterEscapes);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var symbols = KnownSymbols.Create(start.Compilation);
+            if (symbols is null)
+            {
+                return; // The compilation does not reference Compose.Abstractions.
+            }
+
+            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, symbols));
+        });
+    }
+
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols)
+    {
+        if (context.OwningSymbol is not IMethodSymbol method
+            || method.Parameters.Length != 2
+            || !symbols.IsRouterType(method.Parameters[0].Type)
+            || !symbols.IsInitAsync(method))
+        {
+            return;
+        }
+
+        // The method body: an IMethodBodyOperation, or its block, depending on the compiler version.
+        var body = context.OperationBlocks.FirstOrDefault(o => o is IMethodBodyOperation or IBlockOperation);
+        if (body is null)
+        {
+            return;
+        }
+
+        var graph = context.GetControlFlowGraph(body);
+        var flow = new RouterFlow(symbols, context.Compilation, context.CancellationToken);
+        var findings = flow.AnalyzeMethod(graph, method.Parameters[0]);
+        var plugin = method.ContainingType.Name;
+        foreach (var finding in findings)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(finding.Descriptor, finding.Location, plugin, finding.Detail));
+        }
+    }
+}
+
+/// <summary>The symbols the analysis needs, looked up once per compilation.</summary>
+internal sealed class KnownSymbols
+{
+    private static readonly ImmutableHashSet<string> DeferringTypes = ImmutableHashSet.Create(
+        "System.Threading.Tasks.Task",
+        "System.Threading.Tasks.Task`1",
+        "System.Threading.Tasks.TaskFactory",
+        "System.Threading.Tasks.TaskFactory`1",
+        "System.Threading.Tasks.ValueTask",
+        "System.Threading.ThreadPool",
+        "System.Threading.Timer",
+        "System.Threading.Thread",
+        "System.Threading.CancellationToken",
+        "System.Threading.SynchronizationContext",
+        "System.Timers.Timer",
+        "System.Lazy`1",
+        "System.Runtime.CompilerServices.TaskAwaiter",
+        "Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions",
+        "Microsoft.AspNetCore.Builder.RouteHandlerBuilder",
+        "Microsoft.AspNetCore.Http.RequestDelegate");
+
+    private KnownSymbols(INamedTypeSymbol plugin, IMethodSymbol initAsync, INamedTypeSymbol routeBuilder, INamedTypeSymbol? conventionBuilder, INamedTypeSymbol? delegateType)
+    {
+        Plugin = plugin;
+        InitAsync = initAsync;
+        RouteBuilder = routeBuilder;
+        ConventionBuilder = conventionBuilder;
+        DelegateType = delegateType;
+    }
+
+    public INamedTypeSymbol Plugin { get; }
+
+    public IMethodSymbol InitAsync { get; }
+
+    public INamedTypeSymbol RouteBuilder { get; }
+
+    public INamedTypeSymbol? ConventionBuilder { get; }
+
+    public INamedTypeSymbol? DelegateType { get; }
+
+    public static KnownSymbols? Create(Compilation compilation)
+    {
+        var plugin = compilation.GetTypeByMetadataName("Compose.IServerPlugin");
+        var routeBuilder = compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Routing.IEndpointRouteBuilder");
+        var initAsync = plugin?.GetMembers("InitAsync").OfType<IMethodSymbol>().FirstOrDefault();
+        return plugin is null || routeBuilder is null || initAsync is null
+            ? null
+            : new KnownSymbols(
+                plugin,
+                initAsync,
+                routeBuilder,
+                compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.IEndpointConventionBuilder"),
+                compilation.GetTypeByMetadataName("System.Delegate"));
+    }
+
+    public bool IsInitAsync(IMethodSymbol method)
+    {
+        var type = method.ContainingType;
+        if (type is null || !type.AllInterfaces.Contains(Plugin, SymbolEqualityComparer.Default))
+        {
+            return false;
+        }
+
+        var implementation = type.FindImplementationForInterfaceMember(InitAsync);
+        return SymbolEqualityComparer.Default.Equals(implementation?.OriginalDefinition, method.OriginalDefinition);
+    }
+
+    /// <summary>Whether values of the type can carry the router: route builders, groups and convention builders.</summary>
+    public bool IsRouterType(ITypeSymbol? type)
+    {
+        if (type is null)
+        {
+            return false;
+        }
+
+        return Is(type, RouteBuilder) || (ConventionBuilder is not null && Is(type, ConventionBuilder));
+
+        static bool Is(ITypeSymbol type, INamedTypeSymbol target)
+            => SymbolEqualityComparer.Default.Equals(type, target) || type.AllInterfaces.Contains(target, SymbolEqualityComparer.Default);
+    }
+
+    /// <summary>Whether a callback passed to this method may run after the call returns.</summary>
+    public bool IsDeferring(IMethodSymbol method, IParameterSymbol? parameter)
+    {
+        var container = method.ContainingType?.OriginalDefinition;
+        if (container is not null && DeferringTypes.Contains(MetadataName(container)))
+        {
+            return true;
+        }
+
+        // Route handlers (Map*(..., Delegate handler)) and any parameter typed Delegate or RequestDelegate run per request.
+        var parameterType = parameter?.Type;
+        return parameterType is not null
+               && ((DelegateType is not null && SymbolEqualityComparer.Default.Equals(parameterType, DelegateType))
+                   || parameterType.Name == "RequestDelegate");
+    }
+
+    private static string MetadataName(INamedTypeSymbol type)
+    {
+        var ns = type.ContainingNamespace?.ToDisplayString();
+        return string.IsNullOrEmpty(ns) || ns == "<global namespace>" ? type.MetadataName : ns + "." + type.MetadataName;
+    }
+}
