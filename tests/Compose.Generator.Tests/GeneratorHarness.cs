@@ -14,6 +14,10 @@ internal static class GeneratorHarness
 
     public const string Usings = """
         using System;
+        using System.Collections.Generic;
+        using System.IO;
+        using System.Linq;
+        using System.Net.Http;
         using System.Threading;
         using System.Threading.Tasks;
         using Compose;

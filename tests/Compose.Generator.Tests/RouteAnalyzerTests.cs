@@ -157,8 +157,6 @@ public sealed class RouteAnalyzerTests
     internal static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(string initBody, string members = Members, string types = Types)
     {
         var source = $$"""
-            using System.Collections.Generic;
-
             namespace Checked;
 
             [ServerPlugin("checked")]
