@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 
@@ -17,11 +18,21 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
 /// <summary>A diagnostic found while parsing, reported by its own pipeline step.</summary>
 internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationInfo? Location, EquatableArray<string> Arguments)
 {
+    /// <summary>The key of the suggested plugin id in a CMP0001 diagnostic's properties, read by its code fix.</summary>
+    public const string SuggestedIdProperty = "SuggestedId";
+
+    /// <summary>A valid id to offer instead of the invalid one (CMP0001 only).</summary>
+    public string? SuggestedId { get; init; }
+
     public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments)
         => new(descriptor, location, arguments.ToEquatableArray());
 
     public Diagnostic ToDiagnostic()
-        => Diagnostic.Create(Descriptor, Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None, Arguments.ToArray<object>());
+        => Diagnostic.Create(
+            Descriptor,
+            Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None,
+            SuggestedId is null ? null : ImmutableDictionary<string, string?>.Empty.Add(SuggestedIdProperty, SuggestedId),
+            Arguments.ToArray<object>());
 }
 
 /// <summary>One constructor parameter of a plugin class, resolved from dependency injection.</summary>

@@ -50,7 +50,8 @@ internal static class PluginParser
         if (!PluginId.IsValid(id))
         {
             errors.Add(ComposeDiagnostics.InvalidPluginId.Id);
-            diagnostics.Add(DiagnosticInfo.Create(ComposeDiagnostics.InvalidPluginId, idLocation, display, id ?? string.Empty, PluginId.Suggest(id, type.Name)));
+            var suggestion = PluginId.Suggest(id, type.Name);
+            diagnostics.Add(DiagnosticInfo.Create(ComposeDiagnostics.InvalidPluginId, idLocation, display, id ?? string.Empty, suggestion) with { SuggestedId = suggestion });
         }
 
         var shape = Inspect(type, context.SemanticModel.Compilation);

@@ -8,7 +8,7 @@ namespace Compose.Generator.Tests;
 /// <summary>Builds real C# compilations against the ASP.NET Core shared framework and runs the Compose generator on them.</summary>
 internal static class GeneratorHarness
 {
-    private static readonly ImmutableArray<MetadataReference> FrameworkReferences = LoadReferences();
+    public static ImmutableArray<MetadataReference> FrameworkReferences { get; } = LoadReferences();
 
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
 

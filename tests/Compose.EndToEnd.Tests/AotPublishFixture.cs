@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using Compose.EndToEnd.Tests.Infrastructure;
+
+namespace Compose.EndToEnd.Tests;
+
+/// <summary>Publishes samples/Host with Native AOT once, for all <see cref="AotTests"/>.</summary>
+public sealed partial class AotPublishFixture : IAsyncLifetime
+{
+    public TempDirectory Temp { get; } = new("aot");
+
+    /// <summary>Gets the portable runtime identifier of this machine, published for: linux-x64 on CI.</summary>
+    public static string RuntimeIdentifier { get; } =
+        (OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux")
+        + "-" + RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+
+    public string PublishDirectory => Temp.Sub("publish");
+
+    /// <summary>Gets the native executable (run without dotnet).</summary>
+    public string NativeHost => Path.Combine(PublishDirectory, OperatingSystem.IsWindows() ? "Compose.Samples.Host.exe" : "Compose.Samples.Host");
+
+    /// <summary>Gets the publish result, whole output included.</summary>
+    public ProcessResult? Publish { get; private set; }
+
+    /// <summary>
+    /// Gets every distinct trim (IL2xxx) or AOT (IL3xxx) warning line in the publish output, and such warnings reported
+    /// as errors (TreatWarningsAsErrors), so a failed publish names them too.
+    /// </summary>
+    public IReadOnlyList<string> TrimAndAotWarnings =>
+        Publish is null
+            ? []
+            : Publish.Output.Split('\n').Select(line => line.Trim()).Where(line => IlWarning().IsMatch(line)).Distinct(StringComparer.Ordinal).ToList();
+
+    public async Task InitializeAsync() =>
+        Publish = await DotNet.RunAsync(
+            RepoPaths.Root,
+            "publish", RepoPaths.HostProject, "-c", "Release", "-r", RuntimeIdentifier, "-p:PublishAot=true", "-o", PublishDirectory);
+
+    /// <summary>Fails the test, with the publish output, unless the publish succeeded and produced the native host.</summary>
+    public void EnsurePublished()
+    {
+        Assert.NotNull(Publish);
+        Assert.True(Publish.ExitCode == 0, Publish.Describe());
+        Assert.True(File.Exists(NativeHost), $"{NativeHost} was not produced.{Environment.NewLine}{Publish.Describe()}");
+    }
+
+    public Task DisposeAsync()
+    {
+        Temp.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [GeneratedRegex(@"(warning|error) IL[23]\d{3}", RegexOptions.CultureInvariant)]
+    private static partial Regex IlWarning();
+}

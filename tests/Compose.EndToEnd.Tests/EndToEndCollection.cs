@@ -1,0 +1,11 @@
+namespace Compose.EndToEnd.Tests;
+
+/// <summary>
+/// Every end-to-end test runs in this one collection, one at a time: they build the same repository projects (Release)
+/// with the dotnet CLI, and two builds of one project at once would collide in its obj and bin folders.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EndToEndCollection
+{
+    public const string Name = "End-to-end (dotnet CLI)";
+}

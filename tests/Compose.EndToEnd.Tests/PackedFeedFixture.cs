@@ -1,0 +1,66 @@
+using System.Globalization;
+using Compose.EndToEnd.Tests.Infrastructure;
+
+namespace Compose.EndToEnd.Tests;
+
+/// <summary>
+/// Packs Compose.Abstractions and the two sample plugins (Release) into a folder feed, once for all
+/// <see cref="PackageTests"/>, with a version no earlier run used, so the NuGet global cache can never serve a
+/// stale package.
+/// </summary>
+public sealed class PackedFeedFixture : IAsyncLifetime
+{
+    public const string AbstractionsId = "Compose.Abstractions";
+    public const string HelloWorldId = "Compose.Samples.HelloWorld";
+    public const string LlmProxyId = "Compose.Samples.LlmProxy";
+
+    private readonly List<ProcessResult> _packs = [];
+
+    public TempDirectory Temp { get; } = new("packages");
+
+    /// <summary>Gets the unique version every package of this run carries.</summary>
+    public string Version { get; } = string.Create(
+        CultureInfo.InvariantCulture,
+        $"0.1.0-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.r{Guid.NewGuid().ToString("N")[..8]}");
+
+    public string Feed => Temp.Sub("feed");
+
+    /// <summary>Gets the output of each pack, for assertion messages.</summary>
+    public IReadOnlyList<ProcessResult> Packs => _packs;
+
+    public async Task InitializeAsync()
+    {
+        foreach (var project in new[] { RepoPaths.AbstractionsProject, RepoPaths.HelloWorldProject, RepoPaths.LlmProxyProject })
+        {
+            var result = await DotNet.RunAsync(RepoPaths.Root, "pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}");
+            _packs.Add(result);
+            if (result.ExitCode != 0)
+            {
+                return; // Reported by every test through EnsurePacked.
+            }
+        }
+    }
+
+    /// <summary>Fails the test, with the pack output, unless every pack succeeded.</summary>
+    public void EnsurePacked()
+    {
+        var failed = _packs.FirstOrDefault(p => p.ExitCode != 0);
+        Assert.True(failed is null, failed?.Describe());
+        Assert.Equal(3, _packs.Count);
+    }
+
+    /// <summary>The path of package <paramref name="id"/> at <see cref="Version"/> in the feed.</summary>
+    public string PackagePath(string id)
+    {
+        EnsurePacked();
+        var path = Path.Combine(Feed, $"{id}.{Version}.nupkg");
+        Assert.True(File.Exists(path), $"{path} was not produced. The feed holds: {string.Join(", ", Directory.GetFiles(Feed).Select(Path.GetFileName))}");
+        return path;
+    }
+
+    public Task DisposeAsync()
+    {
+        Temp.Dispose();
+        return Task.CompletedTask;
+    }
+}

@@ -1,1 +1,0 @@
-namespace Compose.EndToEnd.Tests;
