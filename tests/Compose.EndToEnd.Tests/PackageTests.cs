@@ -12,7 +12,7 @@ namespace Compose.EndToEnd.Tests;
 /// </summary>
 [Trait("Category", "EndToEnd")]
 [Collection(EndToEndCollection.Name)]
-public sealed class PackageTests(PackedFeedFixture feed) : IClassFixture<PackedFeedFixture>
+public sealed class PackageTests(PackedFeedFixture feed)
 {
     private const string HostAssemblyName = "Compose.E2E.PackageHost";
 
@@ -200,7 +200,7 @@ public sealed class PackageTests(PackedFeedFixture feed) : IClassFixture<PackedF
     }
 
     /// <summary>The nuget.org source URL in the repository's nuget.config.</summary>
-    private static string RepositoryNuGetOrgSource()
+    internal static string RepositoryNuGetOrgSource()
     {
         var config = XDocument.Load(RepoPaths.NuGetConfig);
         var source = config.Descendants("packageSources").Elements("add").FirstOrDefault(e => (string?)e.Attribute("key") == "nuget.org");

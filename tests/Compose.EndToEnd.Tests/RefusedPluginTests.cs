@@ -1,0 +1,135 @@
+using System.Security;
+using Compose.EndToEnd.Tests.Infrastructure;
+
+namespace Compose.EndToEnd.Tests;
+
+/// <summary>
+/// A host refuses invalid plugin packages at build time, with a message a newcomer understands: a package whose
+/// author suppressed an invalid-id error, and two packages that claim the same id. Everything is real: the plugin
+/// projects are packed, and a fresh host restores them from a folder feed and is built.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+[Collection(EndToEndCollection.Name)]
+public sealed class RefusedPluginTests(PackedFeedFixture feed)
+{
+    [Fact]
+    public async Task HostRefusesAPluginPackageWhoseInvalidIdWasSuppressed()
+    {
+        using var temp = new TempDirectory("refused-suppressed");
+        var pluginFeed = temp.Sub("plugins");
+        await PackPluginAsync(temp, pluginFeed, "Acme.Shouting", "ShoutingPlugin", "Shouting.Plugin", suppress: "CMP0001");
+
+        var build = await BuildHostAsync(temp, pluginFeed, "Acme.Shouting");
+
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains("error CMP0010", build.Output, StringComparison.Ordinal);
+        Assert.Contains("Server plugin 'Shouting.Plugin' (Acme.Shouting.ShoutingPlugin) in referenced assembly Acme.Shouting breaks Compose rule(s) CMP0001", build.Output, StringComparison.Ordinal);
+        Assert.Contains("fix the plugin and rebuild its package, or remove the reference to Acme.Shouting", build.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HostRefusesTwoPluginPackagesWithTheSameId()
+    {
+        using var temp = new TempDirectory("refused-duplicate");
+        var pluginFeed = temp.Sub("plugins");
+        await PackPluginAsync(temp, pluginFeed, "Acme.Notes", "NotesPlugin", "notes", suppress: null);
+        await PackPluginAsync(temp, pluginFeed, "Contoso.Notes", "ContosoNotesPlugin", "notes", suppress: null);
+
+        var build = await BuildHostAsync(temp, pluginFeed, "Acme.Notes", "Contoso.Notes");
+
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains("error CMP0002", build.Output, StringComparison.Ordinal);
+        Assert.Contains("The server plugin id 'notes' is used by both Acme.Notes.NotesPlugin (assembly Acme.Notes) and Contoso.Notes.ContosoNotesPlugin (assembly Contoso.Notes)", build.Output, StringComparison.Ordinal);
+    }
+
+    private async Task PackPluginAsync(TempDirectory temp, string pluginFeed, string name, string className, string id, string? suppress)
+    {
+        feed.EnsurePacked();
+        var directory = temp.Sub(name);
+        File.WriteAllText(Path.Combine(directory, $"{name}.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Version>{feed.Version}</Version>
+                <NoWarn>$(NoWarn);{suppress}</NoWarn>
+              </PropertyGroup>
+              <ItemGroup>
+                <FrameworkReference Include="Microsoft.AspNetCore.App" />
+                <PackageReference Include="{PackedFeedFixture.AbstractionsId}" Version="{feed.Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(directory, $"{className}.cs"), $$"""
+            using Compose;
+            using Microsoft.AspNetCore.Builder;
+            using Microsoft.AspNetCore.Routing;
+
+            namespace {{name}};
+
+            [ServerPlugin("{{id}}")]
+            public sealed class {{className}} : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+                {
+                    router.MapGet("/ping", () => "pong");
+                    return Task.CompletedTask;
+                }
+            }
+            """);
+        WriteIsolation(directory, temp.Sub("nuget-packages"), feed.Feed);
+        await DotNet.RunSuccessfullyAsync(directory, "pack", $"{name}.csproj", "-c", "Release", "-o", pluginFeed);
+    }
+
+    private async Task<ProcessResult> BuildHostAsync(TempDirectory temp, string pluginFeed, params string[] plugins)
+    {
+        var directory = temp.Sub("host");
+        var references = string.Join(Environment.NewLine, plugins.Select(p => $"""    <PackageReference Include="{p}" Version="{feed.Version}" />"""));
+        File.WriteAllText(Path.Combine(directory, "Host.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk.Web">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="{PackedFeedFixture.AbstractionsId}" Version="{feed.Version}" />
+            {references}
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(directory, "Program.cs"), """
+            var builder = WebApplication.CreateSlimBuilder(args);
+            builder.Services.AddServerPlugins(builder.Configuration);
+            var app = builder.Build();
+            app.MapServerPlugins();
+            app.Run();
+            """);
+        WriteIsolation(directory, temp.Sub("nuget-packages"), feed.Feed, pluginFeed);
+        return await DotNet.RunAsync(directory, "build", "Host.csproj");
+    }
+
+    /// <summary>A nuget.config with the given feeds, an isolated packages folder, and nothing imported from above the temp folder.</summary>
+    private static void WriteIsolation(string directory, string packagesFolder, params string[] feeds)
+    {
+        var sources = string.Join(Environment.NewLine, feeds.Select((f, i) => $"""    <add key="feed{i}" value="{SecurityElement.Escape(f)}" />"""));
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config>
+                <add key="globalPackagesFolder" value="{SecurityElement.Escape(packagesFolder)}" />
+              </config>
+              <packageSources>
+                <clear />
+            {sources}
+                <add key="nuget.org" value="{SecurityElement.Escape(PackageTests.RepositoryNuGetOrgSource())}" />
+              </packageSources>
+            </configuration>
+            """);
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+        {
+            File.WriteAllText(Path.Combine(directory, name), "<Project />");
+        }
+    }
+}
