@@ -32,4 +32,12 @@ public sealed class ServerPluginAttribute : Attribute
 
     /// <summary>Gets or sets a one-line summary of what the plugin does, shown in the plugin catalog.</summary>
     public string? Description { get; set; }
+
+    /// <summary>
+    /// Gets or sets the host environments the plugin is composed in (for example <c>["Development"]</c> for a
+    /// diagnostics plugin, like Tailchat's dev-only plugins), compared case-insensitively with the host's
+    /// <c>IHostEnvironment.EnvironmentName</c>. <see langword="null"/> or empty means every environment. A host
+    /// overrides it with <c>Compose:Plugins:{id}:Environments</c> (a comma-separated list or an array).
+    /// </summary>
+    public string[]? Environments { get; set; }
 }

@@ -13,6 +13,7 @@ public sealed class ServerPluginDescriptor
     /// <param name="pluginType">The plugin class.</param>
     /// <param name="assemblyName">The simple name of the assembly that declares the plugin.</param>
     /// <param name="version">The informational version of that assembly (its package version, normally).</param>
+    /// <param name="environments">The host environments the plugin is meant for; <see langword="null"/> or empty for all.</param>
     /// <exception cref="ArgumentException"><paramref name="id"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="pluginType"/> is null.</exception>
     public ServerPluginDescriptor(
@@ -21,7 +22,8 @@ public sealed class ServerPluginDescriptor
         string? description,
         Type pluginType,
         string assemblyName,
-        string version)
+        string version,
+        IReadOnlyList<string>? environments = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(pluginType);
@@ -31,6 +33,7 @@ public sealed class ServerPluginDescriptor
         PluginType = pluginType;
         AssemblyName = assemblyName ?? string.Empty;
         Version = version ?? string.Empty;
+        Environments = environments ?? [];
     }
 
     /// <summary>Gets the plugin id: its route segment and configuration section name.</summary>
@@ -50,6 +53,9 @@ public sealed class ServerPluginDescriptor
 
     /// <summary>Gets the informational version of the plugin's assembly.</summary>
     public string Version { get; }
+
+    /// <summary>Gets the host environments the plugin is meant for (from its attribute); empty for all.</summary>
+    public IReadOnlyList<string> Environments { get; }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({Id})";

@@ -38,6 +38,9 @@ public sealed class ServerPluginManifestAttribute : Attribute
     /// <summary>Gets or sets the description.</summary>
     public string? Description { get; set; }
 
+    /// <summary>Gets or sets the host environments the plugin is meant for, comma separated; <see langword="null"/> for all.</summary>
+    public string? Environments { get; set; }
+
     /// <summary>Gets or sets whether the class declares a static <c>ConfigureServices</c> method.</summary>
     public bool HasConfigureServices { get; set; }
 

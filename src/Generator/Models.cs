@@ -61,6 +61,9 @@ internal sealed record PluginModel(
     /// <summary>The informational version of the declaring assembly; empty for the compilation's own plugins.</summary>
     public string Version { get; init; } = string.Empty;
 
+    /// <summary>The host environments the plugin is meant for (<c>[ServerPlugin(Environments = ...)]</c>); empty for all.</summary>
+    public EquatableArray<string> Environments { get; init; } = EquatableArray<string>.Empty;
+
     /// <summary>The Compose version recorded in a referenced manifest; null for own plugins.</summary>
     public string? ComposeVersion { get; init; }
 

@@ -43,7 +43,7 @@ internal static class PluginParser
             return new OwnPluginResult(null, diagnostics.ToImmutable().ToEquatableArray());
         }
 
-        var (id, name, description) = ReadPluginAttribute(attribute);
+        var (id, name, description, environments) = ReadPluginAttribute(attribute);
         var idLocation = LocationInfo.From(attributeSyntax?.ArgumentList?.Arguments.FirstOrDefault()?.GetLocation()) ?? attributeLocation;
         var errors = new List<string>();
 
@@ -74,7 +74,10 @@ internal static class PluginParser
             shape.HasConfigureServices,
             shape.HasExitAsync,
             errors.Distinct().ToEquatableArray(),
-            idLocation);
+            idLocation)
+        {
+            Environments = environments,
+        };
 
         return new OwnPluginResult(plugin, diagnostics.ToImmutable().ToEquatableArray());
     }
@@ -121,7 +124,7 @@ internal static class PluginParser
         var args = attribute.ConstructorArguments;
         var id = args.Length > 0 ? args[0].Value as string ?? string.Empty : string.Empty;
         var type = args.Length > 1 ? args[1].Value as INamedTypeSymbol : null;
-        string? name = null, description = null, typeName = null, composeVersion = null, errorList = null;
+        string? name = null, description = null, typeName = null, composeVersion = null, errorList = null, environments = null;
         bool hasConfigureServices = false, hasExitAsync = false;
         foreach (var named in attribute.NamedArguments)
         {
@@ -132,6 +135,7 @@ internal static class PluginParser
                 case "TypeName": typeName = named.Value.Value as string; break;
                 case "ComposeVersion": composeVersion = named.Value.Value as string; break;
                 case "Errors": errorList = named.Value.Value as string; break;
+                case "Environments": environments = named.Value.Value as string; break;
                 case "HasConfigureServices": hasConfigureServices = named.Value.Value is true; break;
                 case "HasExitAsync": hasExitAsync = named.Value.Value is true; break;
             }
@@ -185,26 +189,40 @@ internal static class PluginParser
             AssemblyName = assembly.Identity.Name,
             Version = VersionOf(assembly),
             ComposeVersion = composeVersion,
+            Environments = (environments ?? string.Empty)
+                .Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries)
+                .Select(e => e.Trim())
+                .Where(e => e.Length > 0)
+                .ToEquatableArray(),
         };
     }
 
-    private static (string? Id, string? Name, string? Description) ReadPluginAttribute(AttributeData attribute)
+    private static (string? Id, string? Name, string? Description, EquatableArray<string> Environments) ReadPluginAttribute(AttributeData attribute)
     {
         var id = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
         string? name = null, description = null;
+        var environments = EquatableArray<string>.Empty;
         foreach (var named in attribute.NamedArguments)
         {
-            if (named.Key == "Name")
+            switch (named.Key)
             {
-                name = named.Value.Value as string;
-            }
-            else if (named.Key == "Description")
-            {
-                description = named.Value.Value as string;
+                case "Name":
+                    name = named.Value.Value as string;
+                    break;
+                case "Description":
+                    description = named.Value.Value as string;
+                    break;
+                case "Environments" when named.Value.Kind == TypedConstantKind.Array && !named.Value.IsNull:
+                    environments = named.Value.Values
+                        .Select(v => v.Value as string)
+                        .Where(v => !string.IsNullOrWhiteSpace(v))
+                        .Select(v => v!.Trim())
+                        .ToEquatableArray();
+                    break;
             }
         }
 
-        return (id, name, description);
+        return (id, name, description, environments);
     }
 
     private sealed class Shape

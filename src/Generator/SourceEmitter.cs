@@ -31,6 +31,11 @@ internal static class SourceEmitter
                 w.Line($"Description = {SourceWriter.Literal(plugin.Description)},");
             }
 
+            if (plugin.Environments.Count > 0)
+            {
+                w.Line($"Environments = {SourceWriter.Literal(string.Join(",", plugin.Environments))},");
+            }
+
             w.Line($"HasConfigureServices = {Bool(plugin.HasConfigureServices)},")
              .Line($"HasExitAsync = {Bool(plugin.HasExitAsync)},");
             if (plugin.Errors.Count > 0)
@@ -154,9 +159,18 @@ internal static class SourceEmitter
          .Line($"name: {SourceWriter.Literal(plugin.Name)},")
          .Line($"description: {SourceWriter.Literal(plugin.Description)},")
          .Line($"pluginType: typeof({plugin.TypeName}),")
-         .Line($"assemblyName: {SourceWriter.Literal(plugin.AssemblyName)},")
-         .Line($"version: {SourceWriter.Literal(plugin.Version)}),")
-         .Outdent();
+         .Line($"assemblyName: {SourceWriter.Literal(plugin.AssemblyName)},");
+        if (plugin.Environments.Count == 0)
+        {
+            w.Line($"version: {SourceWriter.Literal(plugin.Version)}),");
+        }
+        else
+        {
+            w.Line($"version: {SourceWriter.Literal(plugin.Version)},")
+             .Line($"environments: new[] {{ {string.Join(", ", plugin.Environments.Select(SourceWriter.Literal))} }}),");
+        }
+
+        w.Outdent();
 
         if (plugin.Dependencies.Count == 0)
         {

@@ -137,6 +137,34 @@ public sealed class GeneratedSourceSnapshotTests
     }
 
     [Fact]
+    public void PluginLimitedToEnvironments()
+    {
+        var library = BuildLibrary("Acme.Diagnostics", """
+            namespace Acme.Diagnostics;
+
+            [ServerPlugin("diagnostics", Environments = ["Development", "Staging"])]
+            public sealed class DiagnosticsPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+        var host = GenerateHost("""
+            namespace Local;
+
+            [ServerPlugin("local-dev", Environments = ["Development"])]
+            public sealed class LocalDevPlugin : IServerPlugin
+            {
+                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+        var (result, _) = Run(Compile("Acme.Host", OutputKind.ConsoleApplication, [library], "public static class Nothing { }"));
+
+        Assert.Contains("environments: new[] { \"Development\" }", host, StringComparison.Ordinal);
+        Assert.Contains("environments: new[] { \"Development\", \"Staging\" }", GeneratedSource(result, HostFile), StringComparison.Ordinal);
+        Snapshot.Match(host);
+    }
+
+    [Fact]
     public void PluginsFromReferencedAssemblies()
     {
         var first = BuildLibrary("Acme.Weather", """

@@ -62,6 +62,14 @@ public sealed class PluginHost : IAsyncDisposable
         return new PluginHost(app, logs);
     }
 
+    /// <summary>Changes one configuration value and reloads configuration, as a changed appsettings.json would.</summary>
+    public Task ReloadAsync(string key, string? value)
+    {
+        App.Configuration[key] = value;
+        ((IConfigurationRoot)App.Configuration).Reload();
+        return Task.CompletedTask;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -133,3 +133,13 @@ public sealed class ExitThrowsPlugin(ExitJournal journal) : JournalingPlugin(jou
         throw new InvalidOperationException("flush failed");
     }
 }
+
+[ServerPlugin("dev-only", Description = "Composed only in Development, like Tailchat's dev-only plugins", Environments = ["Development"])]
+public sealed class DevOnlyPlugin : IServerPlugin
+{
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+    {
+        router.MapGet("/ping", () => "dev pong");
+        return Task.CompletedTask;
+    }
+}

@@ -35,6 +35,13 @@ public sealed class ComposeOptions
     /// </summary>
     public TimeSpan? ExitTimeout { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether a plugin whose initialisation fails stops the host from starting (the start-up
+    /// exception names the plugin). Default <see langword="false"/>: the plugin is marked failed, its routes answer
+    /// 503, and the other plugins keep serving.
+    /// </summary>
+    public bool FailFast { get; set; }
+
     /// <summary>Reads the options from a <c>Compose</c> configuration section; absent keys keep their defaults.</summary>
     /// <param name="section">The <c>Compose</c> section (or any section with the same keys).</param>
     /// <returns>The options.</returns>
@@ -44,6 +51,7 @@ public sealed class ComposeOptions
         ArgumentNullException.ThrowIfNull(section);
         var options = new ComposeOptions();
         options.Enabled = ReadBoolean(section, nameof(Enabled)) ?? options.Enabled;
+        options.FailFast = ReadBoolean(section, nameof(FailFast)) ?? options.FailFast;
         var prefix = section[nameof(RoutePrefix)];
         if (!string.IsNullOrWhiteSpace(prefix))
         {

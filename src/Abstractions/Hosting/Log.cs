@@ -19,4 +19,13 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Warning, "{Count} server plugin(s) are registered but app.MapServerPlugins() was not called: no plugin is initialized and no plugin route is mapped")]
     public static partial void NotMapped(ILogger logger, int count);
+
+    [LoggerMessage(6, LogLevel.Warning, "Configuration section Compose:Plugins:{Key} matches no composed server plugin (composed: {Composed}); check the id for a typo")]
+    public static partial void UnknownPluginSection(ILogger logger, string key, string composed);
+
+    [LoggerMessage(7, LogLevel.Information, "Plugin '{Id}' ({Name}) switched {OnOrOff} by configuration")]
+    public static partial void Switched(ILogger logger, string id, string name, string onOrOff);
+
+    [LoggerMessage(8, LogLevel.Error, "Reloaded Compose configuration ignored: {Message}")]
+    public static partial void InvalidReload(ILogger logger, string message);
 }

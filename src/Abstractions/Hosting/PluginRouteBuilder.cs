@@ -8,8 +8,14 @@ namespace Compose.Hosting;
 /// once the synchronous part of <c>InitAsync</c> has returned (Luker's "Register Routes Synchronously").
 /// Every <c>Map*</c> extension reaches <see cref="DataSources"/>, so a late registration fails there, naming the plugin.
 /// </summary>
+/// <remarks>
+/// The router is open only on the thread that calls <c>InitAsync</c>, until that call returns. Closing it after the
+/// return alone would race: a continuation after <c>await Task.Yield()</c> can run on a pool thread before the
+/// caller gets to close the router.
+/// </remarks>
 internal sealed class PluginRouteBuilder(IEndpointRouteBuilder group, ServerPluginDescriptor descriptor) : IEndpointRouteBuilder
 {
+    private readonly int _owner = Environment.CurrentManagedThreadId;
     private volatile bool _closed;
 
     public IServiceProvider ServiceProvider => group.ServiceProvider;
@@ -33,10 +39,10 @@ internal sealed class PluginRouteBuilder(IEndpointRouteBuilder group, ServerPlug
 
     private void ThrowIfClosed()
     {
-        if (_closed)
+        if (_closed || Environment.CurrentManagedThreadId != _owner)
         {
             throw new InvalidOperationException(
-                $"Server plugin '{descriptor.Id}' ({descriptor.PluginType.FullName}) registered a route after its InitAsync returned. " +
+                $"Server plugin '{descriptor.Id}' ({descriptor.PluginType.FullName}) registered a route after its InitAsync returned (or from another thread). " +
                 "Register every route synchronously, before the first await in InitAsync, and do the asynchronous work after.");
         }
     }

@@ -5,7 +5,11 @@ namespace Compose;
 /// <summary>The run-time state of a composed plugin.</summary>
 public enum ServerPluginState
 {
-    /// <summary>Switched off by configuration (<c>Compose:Enabled</c> or <c>Compose:Plugins:{id}:Enabled</c>): no services, no routes.</summary>
+    /// <summary>
+    /// Switched off by configuration (<c>Compose:Enabled</c>, <c>Compose:Plugins:{id}:Enabled</c> or an environment
+    /// the plugin is not meant for). Off at start-up: no services, no routes. Switched off while the host runs: its
+    /// routes answer 404 until it is switched on again.
+    /// </summary>
     Disabled,
 
     /// <summary>Registered; <c>MapServerPlugins</c> has not run yet.</summary>
@@ -28,6 +32,8 @@ public enum ServerPluginState
 public sealed class ServerPluginEntry
 {
     private volatile StateBox _state = new(ServerPluginState.Registered, null);
+    private volatile bool _switchedOff;
+    private int _routeCount;
 
     internal ServerPluginEntry(ServerPluginDescriptor descriptor, bool enabled)
     {
@@ -41,13 +47,37 @@ public sealed class ServerPluginEntry
     /// <summary>Gets the plugin's descriptor (id, name, description, type, assembly, version).</summary>
     public ServerPluginDescriptor Descriptor { get; }
 
-    /// <summary>Gets the plugin's current state.</summary>
-    public ServerPluginState State => _state.State;
+    /// <summary>Gets the plugin's current state: <see cref="ServerPluginState.Disabled"/> while switched off, else its lifecycle state.</summary>
+    public ServerPluginState State => _switchedOff ? ServerPluginState.Disabled : _state.State;
 
-    /// <summary>Gets the error message when <see cref="State"/> is <see cref="ServerPluginState.Failed"/>; otherwise <see langword="null"/>.</summary>
+    /// <summary>Gets the error message when the plugin has failed; otherwise <see langword="null"/>.</summary>
     public string? Error => _state.Error;
 
+    /// <summary>
+    /// Gets the number of endpoints the plugin registered, counted when routing builds its tables (so 0 until the
+    /// host has built them, normally at its first request).
+    /// </summary>
+    public int RouteCount
+    {
+        get => Volatile.Read(ref _routeCount);
+        internal set => Volatile.Write(ref _routeCount, value);
+    }
+
+    internal ServerPluginState LifecycleState => _state.State;
+
     internal void SetState(ServerPluginState state, string? error = null) => _state = new StateBox(state, error);
+
+    /// <summary>Switches a composed plugin off or on; returns whether that changed anything.</summary>
+    internal bool SwitchOff(bool off)
+    {
+        if (_switchedOff == off)
+        {
+            return false;
+        }
+
+        _switchedOff = off;
+        return true;
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Descriptor} {State}";

@@ -56,6 +56,7 @@ public static class ServerPluginComposition
         var options = ComposeOptions.FromConfiguration(section);
         configure?.Invoke(options);
         var pluginsSection = section.GetSection("Plugins");
+        var environment = EnvironmentName(services, configuration);
 
         var entries = new ServerPluginEntry[plugins.Count];
         var enabled = new List<(ServerPluginRegistration Registration, ServerPluginEntry Entry)>(plugins.Count);
@@ -63,7 +64,9 @@ public static class ServerPluginComposition
         {
             var plugin = plugins[i];
             var pluginSection = pluginsSection.GetSection(plugin.Descriptor.Id);
-            var isEnabled = options.Enabled && (ComposeOptions.ReadBoolean(pluginSection, "Enabled") ?? true);
+            var isEnabled = options.Enabled
+                            && PluginSettings.IsEnabled(pluginSection)
+                            && PluginSettings.AllowsEnvironment(plugin.Descriptor, pluginSection, environment);
             entries[i] = new ServerPluginEntry(plugin.Descriptor, isEnabled);
             if (!isEnabled)
             {
@@ -89,6 +92,12 @@ public static class ServerPluginComposition
             enabled.Add((plugin, entries[i]));
         }
 
+        // A section under Compose:Plugins that names no composed plugin is most likely a typo: reported at start-up.
+        var unknown = pluginsSection.GetChildren()
+            .Select(child => child.Key)
+            .Where(key => !plugins.Any(p => string.Equals(p.Descriptor.Id, key, StringComparison.OrdinalIgnoreCase)))
+            .ToArray();
+
         // ProblemDetails is the error convention of plugin routes: make sure it serializes without reflection.
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Add(ComposeJsonContext.Default));
 
@@ -96,11 +105,14 @@ public static class ServerPluginComposition
         services.AddSingleton(catalog);
         services.AddSingleton(sp => new ServerPluginRuntime(
             options,
+            section,
             catalog,
             enabled,
+            unknown,
             sp.GetService<ILoggerFactory>()?.CreateLogger("Compose.ServerPlugins") ?? NullLogger.Instance,
             sp.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30)));
         services.AddSingleton<IHostedService>(sp => new ServerPluginLifecycle(sp.GetRequiredService<ServerPluginRuntime>()));
+        services.AddHealthChecks().AddCheck(ServerPluginHealthCheck.Name, new ServerPluginHealthCheck(catalog), tags: [ServerPluginHealthCheck.Tag]);
         return services;
     }
 
@@ -126,5 +138,19 @@ public static class ServerPluginComposition
             ?? throw new InvalidOperationException(
                 "Server plugins are not registered: call builder.Services.AddServerPlugins(builder.Configuration) before app.MapServerPlugins().");
         return runtime.Map(endpoints);
+    }
+
+    /// <summary>The host's environment name, from the registered <see cref="IHostEnvironment"/> or the host configuration.</summary>
+    private static string EnvironmentName(IServiceCollection services, IConfiguration configuration)
+    {
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostEnvironment) && !services[i].IsKeyedService && services[i].ImplementationInstance is IHostEnvironment environment)
+            {
+                return environment.EnvironmentName;
+            }
+        }
+
+        return configuration[HostDefaults.EnvironmentKey] ?? Environments.Production;
     }
 }

@@ -1,23 +1,34 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace Compose.Hosting;
 
-/// <summary>The composed plugins of one host and their lifecycle: init at map time, await at start, exit at stop.</summary>
+/// <summary>
+/// The composed plugins of one host and their lifecycle: init at map time, await at start, switch on and off on
+/// configuration reload, exit at stop.
+/// </summary>
 internal sealed class ServerPluginRuntime(
     ComposeOptions options,
+    IConfigurationSection composeSection,
     ServerPluginCatalog catalog,
     IReadOnlyList<(ServerPluginRegistration Registration, ServerPluginEntry Entry)> enabled,
+    IReadOnlyList<string> unknownSections,
     ILogger logger,
-    TimeSpan hostShutdownTimeout)
+    TimeSpan hostShutdownTimeout) : IDisposable
 {
     private readonly List<ActivePlugin> _active = new(enabled.Count);
+    private IDisposable? _reloadSubscription;
     private int _mapped;
 
     public ServerPluginCatalog Catalog => catalog;
+
+    public string RoutePrefix => options.RoutePrefix;
 
     public bool IsMapped => Volatile.Read(ref _mapped) == 1;
 
@@ -31,11 +42,24 @@ internal sealed class ServerPluginRuntime(
         var services = endpoints.ServiceProvider;
         var stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         var root = endpoints.MapGroup(options.RoutePrefix);
+        var pluginsSection = composeSection.GetSection("Plugins");
         foreach (var (registration, entry) in enabled)
         {
             var descriptor = registration.Descriptor;
-            var router = new PluginRouteBuilder(root.MapGroup("/" + descriptor.Id), descriptor);
-            var active = new ActivePlugin(registration, entry);
+
+            // The plugin's group hangs from a private builder: its endpoints reach routing only through its data source.
+            var pluginEndpoints = new PluginEndpointsBuilder(endpoints);
+            var group = pluginEndpoints.MapGroup("/" + descriptor.Id).WithTags(descriptor.Name);
+            if (PluginSettings.AuthorizationPolicy(pluginsSection.GetSection(descriptor.Id)) is { } policy)
+            {
+                group.RequireAuthorization(policy);
+            }
+
+            var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources);
+            ((IEndpointRouteBuilder)root).DataSources.Add(dataSource);
+
+            var router = new PluginRouteBuilder(group, descriptor);
+            var active = new ActivePlugin(registration, entry, dataSource);
             entry.SetState(ServerPluginState.Initializing);
             try
             {
@@ -56,12 +80,18 @@ internal sealed class ServerPluginRuntime(
             _active.Add(active);
         }
 
+        _reloadSubscription = ChangeToken.OnChange(composeSection.GetReloadToken, ApplyConfiguration);
         return root;
     }
 
-    /// <summary>Awaits every plugin's initialisation; one plugin's failure is logged and isolated.</summary>
+    /// <summary>Awaits every plugin's initialisation; one plugin's failure is logged and isolated (or fatal with FailFast).</summary>
     public async Task AwaitInitializationAsync(CancellationToken cancellationToken)
     {
+        foreach (var key in unknownSections)
+        {
+            Log.UnknownPluginSection(logger, key, string.Join(", ", catalog.Select(e => e.Descriptor.Id)));
+        }
+
         if (!IsMapped)
         {
             if (enabled.Count > 0)
@@ -88,7 +118,14 @@ internal sealed class ServerPluginRuntime(
             catch (Exception ex)
             {
                 plugin.Entry.SetState(ServerPluginState.Failed, ex.Message);
+                plugin.DataSource.NotifyChanged();
                 Log.InitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
+                if (options.FailFast)
+                {
+                    throw new InvalidOperationException(
+                        $"Server plugin '{descriptor.Id}' ({descriptor.Name}) failed to initialize and Compose:FailFast is set, so the host does not start: {ex.Message}",
+                        ex);
+                }
             }
         }
     }
@@ -96,12 +133,13 @@ internal sealed class ServerPluginRuntime(
     /// <summary>Calls <see cref="IServerPlugin.ExitAsync"/> in reverse order, each bounded; failures are logged, never fatal.</summary>
     public async Task ExitAsync(CancellationToken cancellationToken)
     {
+        _reloadSubscription?.Dispose();
         var timeout = options.ExitTimeout ?? hostShutdownTimeout;
         for (var i = _active.Count - 1; i >= 0; i--)
         {
             var plugin = _active[i];
             var descriptor = plugin.Registration.Descriptor;
-            if (plugin.Instance is null || plugin.Entry.State != ServerPluginState.Running)
+            if (plugin.Instance is null || plugin.Entry.LifecycleState != ServerPluginState.Running)
             {
                 continue;
             }
@@ -133,11 +171,56 @@ internal sealed class ServerPluginRuntime(
         }
     }
 
-    private sealed class ActivePlugin(ServerPluginRegistration registration, ServerPluginEntry entry)
+    public void Dispose() => _reloadSubscription?.Dispose();
+
+    /// <summary>
+    /// Applies <c>Compose:Enabled</c> and <c>Compose:Plugins:{id}:Enabled</c> after a configuration reload
+    /// (Mattermost's enable/disable without restart): a plugin switched off answers 404 until switched on again.
+    /// Its instance and services stay; it is not initialised again.
+    /// </summary>
+    private void ApplyConfiguration()
+    {
+        bool global;
+        try
+        {
+            global = ComposeOptions.ReadBoolean(composeSection, nameof(ComposeOptions.Enabled)) ?? true;
+        }
+        catch (InvalidOperationException ex)
+        {
+            Log.InvalidReload(logger, ex.Message);
+            return;
+        }
+
+        var pluginsSection = composeSection.GetSection("Plugins");
+        foreach (var plugin in _active)
+        {
+            var descriptor = plugin.Registration.Descriptor;
+            bool on;
+            try
+            {
+                on = global && PluginSettings.IsEnabled(pluginsSection.GetSection(descriptor.Id));
+            }
+            catch (InvalidOperationException ex)
+            {
+                Log.InvalidReload(logger, ex.Message);
+                continue;
+            }
+
+            if (plugin.Entry.SwitchOff(!on))
+            {
+                plugin.DataSource.NotifyChanged();
+                Log.Switched(logger, descriptor.Id, descriptor.Name, on ? "on" : "off");
+            }
+        }
+    }
+
+    private sealed class ActivePlugin(ServerPluginRegistration registration, ServerPluginEntry entry, PluginEndpointDataSource dataSource)
     {
         public ServerPluginRegistration Registration { get; } = registration;
 
         public ServerPluginEntry Entry { get; } = entry;
+
+        public PluginEndpointDataSource DataSource { get; } = dataSource;
 
         public IServerPlugin? Instance { get; set; }
 

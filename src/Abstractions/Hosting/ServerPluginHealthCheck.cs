@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Compose.Hosting;
+
+/// <summary>
+/// Health of the composed plugins (Tailchat's <c>/health</c>, Mattermost's plugin statuses): Unhealthy, naming
+/// them, when any plugin has failed; Healthy otherwise. Registered by <c>AddServerPlugins</c> as
+/// <c>server-plugins</c> (tag <c>compose</c>), so <c>app.MapHealthChecks("/health")</c> includes it.
+/// </summary>
+internal sealed class ServerPluginHealthCheck(ServerPluginCatalog catalog) : IHealthCheck
+{
+    public const string Name = "server-plugins";
+    public const string Tag = "compose";
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var failed = catalog.Where(e => e.State == ServerPluginState.Failed).Select(e => e.Descriptor.Id).ToList();
+        var data = catalog.ToDictionary(e => e.Descriptor.Id, e => (object)e.State.ToString(), StringComparer.Ordinal);
+        return Task.FromResult(failed.Count > 0
+            ? HealthCheckResult.Unhealthy($"Failed server plugins: {string.Join(", ", failed)}", data: data)
+            : HealthCheckResult.Healthy($"{catalog.Count(e => e.State == ServerPluginState.Running)} server plugin(s) running", data));
+    }
+}
