@@ -35,7 +35,9 @@ public sealed class PluginHost : IAsyncDisposable
         string[] plugins,
         IDictionary<string, string?>? settings = null,
         Action<ComposeOptions>? configure = null,
-        Action<RouteGroupBuilder>? conventions = null)
+        Action<RouteGroupBuilder>? conventions = null,
+        Action<WebApplicationBuilder>? configureBuilder = null,
+        Action<WebApplication>? configureApp = null)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var registration in ComposedServerPlugins.All)
@@ -54,8 +56,10 @@ public sealed class PluginHost : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Information);
         builder.Services.AddServerPlugins(builder.Configuration, configure ?? (_ => { }));
+        configureBuilder?.Invoke(builder);
 
         var app = builder.Build();
+        configureApp?.Invoke(app);
         var group = app.MapServerPlugins();
         conventions?.Invoke(group);
         await app.StartAsync();
