@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Compose;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,17 +10,21 @@ namespace LlmProxy;
 /// The plugin's server-side credentials, kept in <c>config.json</c> in the plugin's data folder (Luker's
 /// "Credential Storage": the key never leaves the server). Writes are atomic: a crash never leaves a torn file.
 /// </summary>
-/// <param name="options">Where the file lives.</param>
+/// <param name="options">The plugin's settings; <see cref="LlmProxyOptions.DataDirectory"/> overrides where the file lives.</param>
+/// <param name="context">The plugin's context: by default the file lives in its private data directory.</param>
 /// <param name="logger">Logs a file that cannot be read.</param>
-public sealed class LlmProxyConfigStore(IOptions<LlmProxyOptions> options, ILogger<LlmProxyConfigStore> logger)
+public sealed class LlmProxyConfigStore(
+    IOptions<LlmProxyOptions> options,
+    [FromKeyedServices(LlmProxyPlugin.Id)] IServerPluginContext context,
+    ILogger<LlmProxyConfigStore> logger)
 {
     private readonly Lock _writeLock = new();
     private volatile LlmProxyConfig? _config;
 
     /// <summary>Gets the full path of <c>config.json</c>.</summary>
-    public string ConfigPath { get; } = Path.Combine(
-        options.Value.DataDirectory ?? throw new InvalidOperationException("LlmProxyOptions.DataDirectory is not set."),
-        "config.json");
+    public string ConfigPath { get; } = options.Value.DataDirectory is { Length: > 0 } directory
+        ? Path.Combine(Path.GetFullPath(directory), "config.json")
+        : context.ResolvePath("config.json");
 
     /// <summary>Gets the current configuration, or <see langword="null"/> when none was saved.</summary>
     public LlmProxyConfig? Current => _config;

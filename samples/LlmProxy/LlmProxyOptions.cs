@@ -5,7 +5,8 @@ public sealed class LlmProxyOptions
 {
     /// <summary>
     /// Gets or sets the folder that holds <c>config.json</c> (the API URL, key and model set through
-    /// <c>POST /config</c>). Default: <c>App_Data/plugins/llm-proxy</c> under the host's content root.
+    /// <c>POST /config</c>). Default: the plugin's data directory (<c>App_Data/plugins/llm-proxy</c> under the
+    /// host's content root, see <c>IServerPluginContext.DataDirectory</c>).
     /// </summary>
     public string? DataDirectory { get; set; }
 

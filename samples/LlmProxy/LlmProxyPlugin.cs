@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,15 +20,18 @@ namespace LlmProxy;
 /// <param name="httpClientFactory">Creates the upstream client.</param>
 /// <param name="options">The plugin's settings.</param>
 /// <param name="logger">The plugin's logger.</param>
-[ServerPlugin("llm-proxy", Name = "LLM API Proxy", Description = "Proxies LLM API requests with server-side credential storage")]
+[ServerPlugin(Id, Name = "LLM API Proxy", Description = "Proxies LLM API requests with server-side credential storage")]
 public sealed class LlmProxyPlugin(
     LlmProxyConfigStore store,
     IHttpClientFactory httpClientFactory,
     IOptions<LlmProxyOptions> options,
     ILogger<LlmProxyPlugin> logger) : IServerPlugin
 {
+    /// <summary>The plugin id.</summary>
+    public const string Id = "llm-proxy";
+
     /// <summary>The name of the plugin's <see cref="HttpClient"/>.</summary>
-    public const string HttpClientName = "llm-proxy";
+    public const string HttpClientName = Id;
 
     private const int MaxErrorBodyLength = 200;
 
@@ -38,10 +40,7 @@ public sealed class LlmProxyPlugin(
     /// <param name="configuration">The plugin's own section, <c>Compose:Plugins:llm-proxy</c>.</param>
     public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<LlmProxyOptions>()
-            .Bind(configuration)
-            .PostConfigure<IHostEnvironment>((settings, environment) =>
-                settings.DataDirectory ??= Path.Combine(environment.ContentRootPath, "App_Data", "plugins", "llm-proxy"));
+        services.AddOptions<LlmProxyOptions>().Bind(configuration);
         services.AddSingleton<LlmProxyConfigStore>();
         services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Add(LlmProxyJsonContext.Default));

@@ -183,7 +183,7 @@ internal static class SourceEmitter
             for (var i = 0; i < plugin.Dependencies.Count; i++)
             {
                 var separator = i == plugin.Dependencies.Count - 1 ? ")," : ",";
-                w.Line(Resolve(plugin.Dependencies[i]) + separator);
+                w.Line(Resolve(plugin.Dependencies[i], plugin.Id) + separator);
             }
 
             w.Outdent();
@@ -194,8 +194,11 @@ internal static class SourceEmitter
          .Outdent();
     }
 
-    private static string Resolve(DependencyModel dependency) => dependency switch
+    private static string Resolve(DependencyModel dependency, string pluginId) => dependency switch
     {
+        // The plugin's own context is registered keyed by its id.
+        { TypeName: "global::Compose.IServerPluginContext", ServiceKey: null } =>
+            $"services.GetRequiredKeyedService<global::Compose.IServerPluginContext>({SourceWriter.Literal(pluginId)})",
         { ServiceKey: { } key, IsOptional: true } => $"services.GetKeyedService<{dependency.TypeName}>({key})",
         { ServiceKey: { } key } => $"services.GetRequiredKeyedService<{dependency.TypeName}>({key})",
         { TypeName: "global::System.IServiceProvider" } => "services",

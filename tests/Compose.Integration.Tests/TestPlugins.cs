@@ -143,3 +143,50 @@ public sealed class DevOnlyPlugin : IServerPlugin
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Serves and stores files in its private data directory; every path comes from the request.</summary>
+[ServerPlugin("files")]
+public sealed class FilesPlugin(IServerPluginContext context) : IServerPlugin
+{
+    public IServerPluginContext Context => context;
+
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+    {
+        router.MapGet("/files/{**path}", (string path) => Guard(() =>
+        {
+            var full = context.ResolvePath(path);
+            return File.Exists(full) ? Results.Text(File.ReadAllText(full)) : Results.NotFound();
+        }));
+        router.MapPut("/files/{**path}", async (string path, HttpRequest request) =>
+        {
+            string full;
+            try
+            {
+                full = context.ResolvePath(path);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                return Results.Problem(detail: ex.Message, statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            await using var file = File.Create(full);
+            await request.Body.CopyToAsync(file);
+            return Results.NoContent();
+        });
+        router.MapGet("/whoami", () => $"{context.Descriptor.Id}:{context.Configuration["Motto"]}");
+        return Task.CompletedTask;
+    }
+
+    private static IResult Guard(Func<IResult> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return Results.Problem(detail: ex.Message, statusCode: StatusCodes.Status403Forbidden);
+        }
+    }
+}

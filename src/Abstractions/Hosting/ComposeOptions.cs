@@ -42,6 +42,13 @@ public sealed class ComposeOptions
     /// </summary>
     public bool FailFast { get; set; }
 
+    /// <summary>
+    /// Gets or sets the folder under which each plugin gets its data directory (<c>{DataRoot}/{id}</c>).
+    /// <see langword="null"/> (the default) means <c>App_Data/plugins</c> under the host's content root; a relative
+    /// path is taken from the content root.
+    /// </summary>
+    public string? DataRoot { get; set; }
+
     /// <summary>Reads the options from a <c>Compose</c> configuration section; absent keys keep their defaults.</summary>
     /// <param name="section">The <c>Compose</c> section (or any section with the same keys).</param>
     /// <returns>The options.</returns>
@@ -56,6 +63,11 @@ public sealed class ComposeOptions
         if (!string.IsNullOrWhiteSpace(prefix))
         {
             options.RoutePrefix = prefix.Trim();
+        }
+
+        if (section[nameof(DataRoot)] is { Length: > 0 } dataRoot)
+        {
+            options.DataRoot = dataRoot.Trim();
         }
 
         var exitTimeout = section[nameof(ExitTimeout)];

@@ -75,6 +75,10 @@ public static class ServerPluginComposition
 
             var create = plugin.Create;
             services.AddSingleton(plugin.Descriptor.PluginType, sp => create(sp));
+            var descriptor = plugin.Descriptor;
+            services.AddKeyedSingleton<IServerPluginContext>(
+                descriptor.Id,
+                (sp, _) => new ServerPluginContext(descriptor, pluginSection, DataRoot(options, sp)));
             if (plugin.ConfigureServices is { } configureServices)
             {
                 try
@@ -138,6 +142,13 @@ public static class ServerPluginComposition
             ?? throw new InvalidOperationException(
                 "Server plugins are not registered: call builder.Services.AddServerPlugins(builder.Configuration) before app.MapServerPlugins().");
         return runtime.Map(endpoints);
+    }
+
+    /// <summary>Where plugin data directories live: <c>Compose:DataRoot</c>, relative to the content root, or <c>App_Data/plugins</c>.</summary>
+    private static string DataRoot(ComposeOptions options, IServiceProvider services)
+    {
+        var contentRoot = services.GetService<IHostEnvironment>()?.ContentRootPath ?? AppContext.BaseDirectory;
+        return Path.GetFullPath(options.DataRoot ?? Path.Combine("App_Data", "plugins"), contentRoot);
     }
 
     /// <summary>The host's environment name, from the registered <see cref="IHostEnvironment"/> or the host configuration.</summary>

@@ -1,0 +1,67 @@
+using System.Net;
+
+namespace Compose.Integration.Tests;
+
+/// <summary>The plugin context: descriptor, own section, a private data directory and safe paths, over real HTTP.</summary>
+public sealed class PluginContextTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "compose-context-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task PluginGetsItsDescriptorSectionAndDataDirectory()
+    {
+        await using var host = await StartAsync();
+
+        Assert.Equal("files:keep it simple", await host.Client.GetStringAsync("/api/plugins/files/whoami"));
+        var context = host.App.Services.GetRequiredService<FilesPlugin>().Context;
+        Assert.Same(context, host.App.Services.GetRequiredKeyedService<IServerPluginContext>("files"));
+        Assert.Equal(Path.Combine(_root, "files"), context.DataDirectory);
+        Assert.True(Directory.Exists(context.DataDirectory));
+    }
+
+    [Fact]
+    public async Task FilesAreStoredInsideTheDataDirectory()
+    {
+        await using var host = await StartAsync();
+
+        using var put = await host.Client.PutAsync("/api/plugins/files/files/notes/today.md", new StringContent("# hello"));
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        Assert.Equal("# hello", File.ReadAllText(Path.Combine(_root, "files", "notes", "today.md")));
+        Assert.Equal("# hello", await host.Client.GetStringAsync("/api/plugins/files/files/notes/today.md"));
+    }
+
+    [Theory]
+    [InlineData("/api/plugins/files/files/..%2F..%2Fsecret.txt")]
+    [InlineData("/api/plugins/files/files/%2e%2e/%2e%2e/secret.txt")]
+    [InlineData("/api/plugins/files/files/..%5C..%5Csecret.txt")]
+    [InlineData("/api/plugins/files/files/%252e%252e%252fsecret.txt")]
+    [InlineData("/api/plugins/files/files/%2Fetc%2Fpasswd")]
+    public async Task TraversalOverHttpIsRefused(string path)
+    {
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(_root).FullName, "secret.txt"), "top secret");
+        await using var host = await StartAsync();
+
+        using var response = await host.Client.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("top secret", body, StringComparison.Ordinal);
+        Assert.True(response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.BadRequest, $"{path} answered {response.StatusCode}: {body}");
+
+        using var put = await host.Client.PutAsync(path, new StringContent("overwritten"));
+        Assert.NotEqual(HttpStatusCode.NoContent, put.StatusCode);
+        Assert.Equal("top secret", File.ReadAllText(Path.Combine(_root, "secret.txt")));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private Task<PluginHost> StartAsync() => PluginHost.StartAsync(["files"], new Dictionary<string, string?>
+    {
+        ["Compose:DataRoot"] = _root,
+        ["Compose:Plugins:files:Motto"] = "keep it simple",
+    });
+}
