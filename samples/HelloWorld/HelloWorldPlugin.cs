@@ -12,11 +12,12 @@ namespace HelloWorld;
 
 /// <summary>
 /// A minimal server plugin, ported from Luker's "Hello World" worked example:
-/// <c>GET /api/plugins/hello-world/hello</c> returns <c>{ "message": "...", "time": "..." }</c>.
+/// <c>GET /api/plugins/hello-world/hello</c> returns <c>{ "message": "...", "time": "..." }</c>. Its frontend half,
+/// <c>wwwroot/index.js</c>, is served at <c>/plugins/hello-world/index.js</c> and named in the plugin catalog.
 /// </summary>
 /// <param name="logger">The plugin's logger.</param>
 /// <param name="timeProvider">The clock the greeting's time comes from.</param>
-[ServerPlugin("hello-world", Name = "Hello World", Description = "A minimal server plugin example")]
+[ServerPlugin("hello-world", Name = "Hello World", Description = "A minimal server plugin example", EntryScript = "index.js")]
 public sealed class HelloWorldPlugin(ILogger<HelloWorldPlugin> logger, TimeProvider timeProvider) : IServerPlugin
 {
     /// <summary>Registers the plugin's JSON metadata (source-generated, so the handler is AOT-safe) and a clock.</summary>

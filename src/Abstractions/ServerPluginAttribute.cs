@@ -40,4 +40,12 @@ public sealed class ServerPluginAttribute : Attribute
     /// overrides it with <c>Compose:Plugins:{id}:Environments</c> (a comma-separated list or an array).
     /// </summary>
     public string[]? Environments { get; set; }
+
+    /// <summary>
+    /// Gets or sets the script, relative to the plugin project's <c>wwwroot</c>, that a page loads to pair with the
+    /// plugin (Mattermost's webapp bundle, Tailchat's frontend plugins), for example <c>index.js</c>. Setting it
+    /// declares that the package ships static web assets (a project with <c>Sdk="Microsoft.NET.Sdk.Razor"</c> and a
+    /// <c>wwwroot</c> folder): the host serves them under <c>/plugins/{id}/</c> and the catalog names the script.
+    /// </summary>
+    public string? EntryScript { get; set; }
 }

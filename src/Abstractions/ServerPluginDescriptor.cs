@@ -14,6 +14,8 @@ public sealed class ServerPluginDescriptor
     /// <param name="assemblyName">The simple name of the assembly that declares the plugin.</param>
     /// <param name="version">The informational version of that assembly (its package version, normally).</param>
     /// <param name="environments">The host environments the plugin is meant for; <see langword="null"/> or empty for all.</param>
+    /// <param name="entryScript">The entry script of the plugin's web assets, relative to its <c>wwwroot</c>; null when it has none.</param>
+    /// <param name="webAssetsPath">Where the plugin's web assets are in the host's web root, e.g. <c>_content/Acme.Notes</c>.</param>
     /// <exception cref="ArgumentException"><paramref name="id"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="pluginType"/> is null.</exception>
     public ServerPluginDescriptor(
@@ -23,7 +25,9 @@ public sealed class ServerPluginDescriptor
         Type pluginType,
         string assemblyName,
         string version,
-        IReadOnlyList<string>? environments = null)
+        IReadOnlyList<string>? environments = null,
+        string? entryScript = null,
+        string? webAssetsPath = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(pluginType);
@@ -34,6 +38,8 @@ public sealed class ServerPluginDescriptor
         AssemblyName = assemblyName ?? string.Empty;
         Version = version ?? string.Empty;
         Environments = environments ?? [];
+        EntryScript = string.IsNullOrEmpty(entryScript) ? null : entryScript.TrimStart('/');
+        WebAssetsPath = string.IsNullOrEmpty(webAssetsPath) ? null : webAssetsPath.Trim('/');
     }
 
     /// <summary>Gets the plugin id: its route segment and configuration section name.</summary>
@@ -56,6 +62,12 @@ public sealed class ServerPluginDescriptor
 
     /// <summary>Gets the host environments the plugin is meant for (from its attribute); empty for all.</summary>
     public IReadOnlyList<string> Environments { get; }
+
+    /// <summary>Gets the entry script of the plugin's web assets, relative to its <c>wwwroot</c>, or null.</summary>
+    public string? EntryScript { get; }
+
+    /// <summary>Gets where the plugin's web assets are in the host's web root (<c>_content/{PackageId}</c>), or null.</summary>
+    public string? WebAssetsPath { get; }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({Id})";

@@ -41,6 +41,12 @@ public sealed class ServerPluginManifestAttribute : Attribute
     /// <summary>Gets or sets the host environments the plugin is meant for, comma separated; <see langword="null"/> for all.</summary>
     public string? Environments { get; set; }
 
+    /// <summary>Gets or sets the entry script of the plugin's web assets, relative to its <c>wwwroot</c>.</summary>
+    public string? EntryScript { get; set; }
+
+    /// <summary>Gets or sets where the package's static web assets are in a host's web root (<c>_content/{PackageId}</c>).</summary>
+    public string? WebAssetsPath { get; set; }
+
     /// <summary>Gets or sets whether the class declares a static <c>ConfigureServices</c> method.</summary>
     public bool HasConfigureServices { get; set; }
 

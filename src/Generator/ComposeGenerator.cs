@@ -36,11 +36,15 @@ public sealed class ComposeGenerator : IIncrementalGenerator
         });
 
         var assemblyName = context.CompilationProvider.Select(static (compilation, _) => compilation.AssemblyName ?? string.Empty);
+        var webAssetsBase = context.AnalyzerConfigOptionsProvider
+            .Combine(assemblyName)
+            .Select(static (input, _) => WebAssetsBase(input.Left.GlobalOptions, input.Right));
         var ownPlugins = own
             .Select(static (result, _) => result.Plugin)
             .Collect()
             .Combine(assemblyName)
-            .Select(static (input, _) => Composition.OwnPlugins(input.Left, input.Right))
+            .Combine(webAssetsBase)
+            .Select(static (input, _) => Composition.OwnPlugins(input.Left.Left, input.Left.Right, input.Right))
             .WithTrackingName(TrackingNames.OwnPluginList);
 
         context.RegisterSourceOutput(ownPlugins, static (spc, plugins) =>
@@ -86,6 +90,20 @@ public sealed class ComposeGenerator : IIncrementalGenerator
         });
     }
 
+    /// <summary>
+    /// Where this project's static web assets land in a host's web root: <c>StaticWebAssetBasePath</c>, else
+    /// <c>_content/{PackageId}</c> (the Razor SDK's default), the package id defaulting to the assembly name.
+    /// </summary>
+    private static string WebAssetsBase(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string assemblyName)
+    {
+        if (options.TryGetValue("build_property.StaticWebAssetBasePath", out var basePath) && !string.IsNullOrWhiteSpace(basePath))
+        {
+            return basePath.Trim().Trim('/');
+        }
+
+        return "_content/" + (options.TryGetValue("build_property.PackageId", out var packageId) && !string.IsNullOrWhiteSpace(packageId) ? packageId.Trim() : assemblyName);
+    }
+
     private static string ReadVersion()
     {
         var informational = typeof(ComposeGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
@@ -108,9 +126,12 @@ internal sealed record HostModel(bool Emit, EquatableArray<PluginModel> Plugins,
 /// <summary>Combines plugin models into what is composed, and finds the rules that span plugins.</summary>
 internal static class Composition
 {
-    public static OwnPluginList OwnPlugins(ImmutableArray<PluginModel?> parsed, string assemblyName)
+    public static OwnPluginList OwnPlugins(ImmutableArray<PluginModel?> parsed, string assemblyName, string webAssetsBase)
     {
-        var plugins = parsed.Where(p => p is not null).Select(p => p!).OrderBy(p => p.Id, StringComparer.Ordinal).ThenBy(p => p.DisplayTypeName, StringComparer.Ordinal).ToList();
+        var plugins = parsed
+            .Where(p => p is not null)
+            .Select(p => p!.EntryScript is null ? p : p with { WebAssetsPath = webAssetsBase })
+            .OrderBy(p => p.Id, StringComparer.Ordinal).ThenBy(p => p.DisplayTypeName, StringComparer.Ordinal).ToList();
         var diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
         for (var i = 0; i < plugins.Count; i++)
         {

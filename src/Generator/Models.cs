@@ -64,6 +64,12 @@ internal sealed record PluginModel(
     /// <summary>The host environments the plugin is meant for (<c>[ServerPlugin(Environments = ...)]</c>); empty for all.</summary>
     public EquatableArray<string> Environments { get; init; } = EquatableArray<string>.Empty;
 
+    /// <summary>The entry script of the plugin's web assets (<c>[ServerPlugin(EntryScript = ...)]</c>), or null.</summary>
+    public string? EntryScript { get; init; }
+
+    /// <summary>Where the plugin package's web assets land in a host's web root (<c>_content/{PackageId}</c>), or null.</summary>
+    public string? WebAssetsPath { get; init; }
+
     /// <summary>The Compose version recorded in a referenced manifest; null for own plugins.</summary>
     public string? ComposeVersion { get; init; }
 

@@ -43,7 +43,7 @@ internal static class PluginParser
             return new OwnPluginResult(null, diagnostics.ToImmutable().ToEquatableArray());
         }
 
-        var (id, name, description, environments) = ReadPluginAttribute(attribute);
+        var (id, name, description, environments, entryScript) = ReadPluginAttribute(attribute);
         var idLocation = LocationInfo.From(attributeSyntax?.ArgumentList?.Arguments.FirstOrDefault()?.GetLocation()) ?? attributeLocation;
         var errors = new List<string>();
 
@@ -77,6 +77,7 @@ internal static class PluginParser
             idLocation)
         {
             Environments = environments,
+            EntryScript = entryScript,
         };
 
         return new OwnPluginResult(plugin, diagnostics.ToImmutable().ToEquatableArray());
@@ -124,7 +125,7 @@ internal static class PluginParser
         var args = attribute.ConstructorArguments;
         var id = args.Length > 0 ? args[0].Value as string ?? string.Empty : string.Empty;
         var type = args.Length > 1 ? args[1].Value as INamedTypeSymbol : null;
-        string? name = null, description = null, typeName = null, composeVersion = null, errorList = null, environments = null;
+        string? name = null, description = null, typeName = null, composeVersion = null, errorList = null, environments = null, entryScript = null, webAssetsPath = null;
         bool hasConfigureServices = false, hasExitAsync = false;
         foreach (var named in attribute.NamedArguments)
         {
@@ -136,6 +137,8 @@ internal static class PluginParser
                 case "ComposeVersion": composeVersion = named.Value.Value as string; break;
                 case "Errors": errorList = named.Value.Value as string; break;
                 case "Environments": environments = named.Value.Value as string; break;
+                case "EntryScript": entryScript = named.Value.Value as string; break;
+                case "WebAssetsPath": webAssetsPath = named.Value.Value as string; break;
                 case "HasConfigureServices": hasConfigureServices = named.Value.Value is true; break;
                 case "HasExitAsync": hasExitAsync = named.Value.Value is true; break;
             }
@@ -189,6 +192,8 @@ internal static class PluginParser
             AssemblyName = assembly.Identity.Name,
             Version = VersionOf(assembly),
             ComposeVersion = composeVersion,
+            EntryScript = entryScript,
+            WebAssetsPath = webAssetsPath,
             Environments = (environments ?? string.Empty)
                 .Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries)
                 .Select(e => e.Trim())
@@ -197,10 +202,10 @@ internal static class PluginParser
         };
     }
 
-    private static (string? Id, string? Name, string? Description, EquatableArray<string> Environments) ReadPluginAttribute(AttributeData attribute)
+    private static (string? Id, string? Name, string? Description, EquatableArray<string> Environments, string? EntryScript) ReadPluginAttribute(AttributeData attribute)
     {
         var id = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
-        string? name = null, description = null;
+        string? name = null, description = null, entryScript = null;
         var environments = EquatableArray<string>.Empty;
         foreach (var named in attribute.NamedArguments)
         {
@@ -212,6 +217,9 @@ internal static class PluginParser
                 case "Description":
                     description = named.Value.Value as string;
                     break;
+                case "EntryScript":
+                    entryScript = named.Value.Value as string is { Length: > 0 } script ? script.TrimStart('/') : null;
+                    break;
                 case "Environments" when named.Value.Kind == TypedConstantKind.Array && !named.Value.IsNull:
                     environments = named.Value.Values
                         .Select(v => v.Value as string)
@@ -222,7 +230,7 @@ internal static class PluginParser
             }
         }
 
-        return (id, name, description, environments);
+        return (id, name, description, environments, entryScript);
     }
 
     private sealed class Shape

@@ -36,6 +36,12 @@ internal static class SourceEmitter
                 w.Line($"Environments = {SourceWriter.Literal(string.Join(",", plugin.Environments))},");
             }
 
+            if (plugin.EntryScript is not null)
+            {
+                w.Line($"EntryScript = {SourceWriter.Literal(plugin.EntryScript)},")
+                 .Line($"WebAssetsPath = {SourceWriter.Literal(plugin.WebAssetsPath)},");
+            }
+
             w.Line($"HasConfigureServices = {Bool(plugin.HasConfigureServices)},")
              .Line($"HasExitAsync = {Bool(plugin.HasExitAsync)},");
             if (plugin.Errors.Count > 0)
@@ -160,14 +166,21 @@ internal static class SourceEmitter
          .Line($"description: {SourceWriter.Literal(plugin.Description)},")
          .Line($"pluginType: typeof({plugin.TypeName}),")
          .Line($"assemblyName: {SourceWriter.Literal(plugin.AssemblyName)},");
-        if (plugin.Environments.Count == 0)
+        var arguments = new List<string> { $"version: {SourceWriter.Literal(plugin.Version)}" };
+        if (plugin.Environments.Count > 0)
         {
-            w.Line($"version: {SourceWriter.Literal(plugin.Version)}),");
+            arguments.Add($"environments: new[] {{ {string.Join(", ", plugin.Environments.Select(SourceWriter.Literal))} }}");
         }
-        else
+
+        if (plugin.EntryScript is not null)
         {
-            w.Line($"version: {SourceWriter.Literal(plugin.Version)},")
-             .Line($"environments: new[] {{ {string.Join(", ", plugin.Environments.Select(SourceWriter.Literal))} }}),");
+            arguments.Add($"entryScript: {SourceWriter.Literal(plugin.EntryScript)}");
+            arguments.Add($"webAssetsPath: {SourceWriter.Literal(plugin.WebAssetsPath)}");
+        }
+
+        for (var i = 0; i < arguments.Count; i++)
+        {
+            w.Line(arguments[i] + (i == arguments.Count - 1 ? ")," : ","));
         }
 
         w.Outdent();

@@ -68,6 +68,23 @@ public sealed class AotTests(AotPublishFixture publish) : IClassFixture<AotPubli
 
             Assert.Contains("Loaded plugin: Hello World (hello-world)", host.Process.Output, StringComparison.Ordinal);
             Assert.Contains("Loaded plugin: LLM API Proxy (llm-proxy)", host.Process.Output, StringComparison.Ordinal);
+
+            // The plugin package's web assets, published into wwwroot/_content, are served under /plugins/{id}/.
+            var script = (await host.GetAsync("/plugins/hello-world/index.js")).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal("text/javascript", script.MediaType);
+            Assert.Contains("/api/plugins/hello-world/hello", script.Body, StringComparison.Ordinal);
+            (await host.GetAsync("/plugins/hello-world/missing.js")).AssertStatus(HttpStatusCode.NotFound);
+            (await host.GetAsync("/plugins/hello-world/..%2F..%2Fappsettings.json")).AssertStatus(HttpStatusCode.NotFound);
+
+            // The catalog (source-generated JSON under AOT) names the entry script; the health check is healthy.
+            using (var catalog = (await host.GetAsync(Prefix)).AssertStatus(HttpStatusCode.OK).Json())
+            {
+                var plugins = catalog.RootElement.GetProperty("plugins").EnumerateArray().ToDictionary(p => p.GetProperty("id").GetString()!);
+                Assert.Equal("/plugins/hello-world/index.js", plugins["hello-world"].GetProperty("entryScript").GetString());
+                Assert.Equal("Running", plugins["llm-proxy"].GetProperty("state").GetString());
+            }
+
+            Assert.Equal("Healthy", (await host.GetAsync("/health")).AssertStatus(HttpStatusCode.OK).Body);
         });
     }
 

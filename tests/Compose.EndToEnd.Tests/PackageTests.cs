@@ -144,6 +144,11 @@ public sealed class PackageTests(PackedFeedFixture feed)
             Assert.False(server.Process.HasExited, server.Process.Output);
             Assert.Contains("Loaded plugin: Hello World (hello-world)", server.Process.Output, StringComparison.Ordinal);
             Assert.Contains("Loaded plugin: LLM API Proxy (llm-proxy)", server.Process.Output, StringComparison.Ordinal);
+
+            // The plugin package's static web assets (its wwwroot) are served under /plugins/{id}/.
+            var script = (await server.GetAsync("/plugins/hello-world/index.js")).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal("text/javascript", script.MediaType);
+            Assert.Contains("export async function greet", script.Body, StringComparison.Ordinal);
         });
     }
 
@@ -172,6 +177,7 @@ public sealed class PackageTests(PackedFeedFixture feed)
         File.WriteAllText(Path.Combine(directory, "Program.cs"), """
             var builder = WebApplication.CreateSlimBuilder(args);
             builder.Services.AddServerPlugins(builder.Configuration);
+            builder.WebHost.UseStaticWebAssets();
 
             var app = builder.Build();
             app.MapServerPlugins();

@@ -29,6 +29,12 @@ public sealed class ComposeOptions
     public string RoutePrefix { get; set; } = DefaultRoutePrefix;
 
     /// <summary>
+    /// Gets or sets the prefix a plugin's static web assets are served under: <c>{AssetsPrefix}/{id}/{path}</c>.
+    /// Default <c>/plugins</c>.
+    /// </summary>
+    public string AssetsPrefix { get; set; } = "/plugins";
+
+    /// <summary>
     /// Gets or sets how long one plugin's <see cref="IServerPlugin.ExitAsync"/> may run at shutdown before the
     /// host moves on to the next plugin. <see langword="null"/> (the default) uses the host's
     /// <c>HostOptions.ShutdownTimeout</c>.
@@ -63,6 +69,11 @@ public sealed class ComposeOptions
         if (!string.IsNullOrWhiteSpace(prefix))
         {
             options.RoutePrefix = prefix.Trim();
+        }
+
+        if (section[nameof(AssetsPrefix)] is { } assetsPrefix && !string.IsNullOrWhiteSpace(assetsPrefix))
+        {
+            options.AssetsPrefix = assetsPrefix.Trim();
         }
 
         if (section[nameof(DataRoot)] is { Length: > 0 } dataRoot)

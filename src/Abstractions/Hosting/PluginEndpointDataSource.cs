@@ -13,7 +13,7 @@ namespace Compose.Hosting;
 /// answers 503 with a ProblemDetails body naming the plugin. A state change fires the change token, so routing
 /// rebuilds its tables once; nothing is checked per request.
 /// </summary>
-internal sealed class PluginEndpointDataSource(ServerPluginEntry entry, IReadOnlyList<EndpointDataSource> sources) : EndpointDataSource
+internal sealed class PluginEndpointDataSource(ServerPluginEntry entry, IReadOnlyList<EndpointDataSource> sources, bool countsRoutes = true) : EndpointDataSource
 {
     private readonly object _gate = new();
     private CancellationTokenSource _changed = new();
@@ -50,7 +50,11 @@ internal sealed class PluginEndpointDataSource(ServerPluginEntry entry, IReadOnl
     private IReadOnlyList<Endpoint> Present(IEnumerable<Endpoint> endpoints)
     {
         var all = endpoints.ToList();
-        entry.RouteCount = all.Count;
+        if (countsRoutes)
+        {
+            entry.RouteCount = all.Count;
+        }
+
         if (entry.State == ServerPluginState.Disabled)
         {
             return [];

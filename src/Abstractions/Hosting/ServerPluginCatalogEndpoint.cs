@@ -14,7 +14,7 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>GET {pattern}</c> to a JSON list of every composed plugin: id, name, description, version, assembly,
-    /// state, error (when failed) and route count, like Tailchat's <c>/health</c> plugin list and Mattermost's
+    /// state, error (when failed), route count and the URL of its entry script (when it ships web assets), like Tailchat's <c>/health</c> plugin list and Mattermost's
     /// plugin statuses. It never shows a plugin's settings. Serialized with source-generated metadata (AOT-safe).
     /// </summary>
     /// <param name="endpoints">The application.</param>
@@ -38,7 +38,8 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
                 entry.Descriptor.AssemblyName,
                 entry.State.ToString(),
                 entry.State == ServerPluginState.Failed ? entry.Error : null,
-                entry.RouteCount)).ToList());
+                entry.RouteCount,
+                entry.Descriptor.EntryScript is { } script ? $"{runtime.AssetsPrefix.TrimEnd('/')}/{entry.Descriptor.Id}/{script}" : null)).ToList());
             context.Response.ContentType = "application/json; charset=utf-8";
             return JsonSerializer.SerializeAsync(context.Response.Body, listing, ServerPluginCatalogJsonContext.Default.ServerPluginCatalogListing, context.RequestAborted);
         }).WithTags("Compose").WithName("ServerPluginCatalog");
@@ -57,7 +58,8 @@ internal sealed record ServerPluginCatalogItem(
     string Assembly,
     string State,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
-    int RouteCount);
+    int RouteCount,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EntryScript);
 
 [JsonSerializable(typeof(ServerPluginCatalogListing))]
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -30,6 +30,8 @@ internal sealed class ServerPluginRuntime(
 
     public string RoutePrefix => options.RoutePrefix;
 
+    public string AssetsPrefix => options.AssetsPrefix;
+
     public bool IsMapped => Volatile.Read(ref _mapped) == 1;
 
     public RouteGroupBuilder Map(IEndpointRouteBuilder endpoints)
@@ -57,9 +59,10 @@ internal sealed class ServerPluginRuntime(
 
             var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources);
             ((IEndpointRouteBuilder)root).DataSources.Add(dataSource);
+            var assets = MapWebAssets(endpoints, descriptor, entry);
 
             var router = new PluginRouteBuilder(group, descriptor);
-            var active = new ActivePlugin(registration, entry, dataSource);
+            var active = new ActivePlugin(registration, entry, dataSource, assets);
             entry.SetState(ServerPluginState.Initializing);
             try
             {
@@ -118,7 +121,7 @@ internal sealed class ServerPluginRuntime(
             catch (Exception ex)
             {
                 plugin.Entry.SetState(ServerPluginState.Failed, ex.Message);
-                plugin.DataSource.NotifyChanged();
+                plugin.NotifyChanged();
                 Log.InitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
                 if (options.FailFast)
                 {
@@ -208,19 +211,45 @@ internal sealed class ServerPluginRuntime(
 
             if (plugin.Entry.SwitchOff(!on))
             {
-                plugin.DataSource.NotifyChanged();
+                plugin.NotifyChanged();
                 Log.Switched(logger, descriptor.Id, descriptor.Name, on ? "on" : "off");
             }
         }
     }
 
-    private sealed class ActivePlugin(ServerPluginRegistration registration, ServerPluginEntry entry, PluginEndpointDataSource dataSource)
+    /// <summary>
+    /// Serves the plugin package's static web assets (Mattermost webapp bundles, Tailchat frontend plugins) at
+    /// <c>{AssetsPrefix}/{id}/{path}</c> from the host's web root, where the Razor SDK puts them
+    /// (<c>_content/{PackageId}</c>). Through its own data source, so they follow the plugin's state.
+    /// </summary>
+    private PluginEndpointDataSource? MapWebAssets(IEndpointRouteBuilder endpoints, ServerPluginDescriptor descriptor, ServerPluginEntry entry)
+    {
+        if (descriptor.WebAssetsPath is null
+            || endpoints.ServiceProvider.GetService<Microsoft.AspNetCore.Hosting.IWebHostEnvironment>()?.WebRootFileProvider is not { } webRoot)
+        {
+            return null;
+        }
+
+        var builder = new PluginEndpointsBuilder(endpoints);
+        builder.MapGet($"{options.AssetsPrefix.TrimEnd('/')}/{descriptor.Id}/{{**path}}", WebAssets.Serve(webRoot, descriptor.WebAssetsPath))
+            .WithDisplayName($"Web assets of server plugin '{descriptor.Id}'")
+            .ExcludeFromDescription();
+        var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)builder.DataSources, countsRoutes: false);
+        endpoints.DataSources.Add(dataSource);
+        return dataSource;
+    }
+
+    private sealed class ActivePlugin(ServerPluginRegistration registration, ServerPluginEntry entry, PluginEndpointDataSource dataSource, PluginEndpointDataSource? assets)
     {
         public ServerPluginRegistration Registration { get; } = registration;
 
         public ServerPluginEntry Entry { get; } = entry;
 
-        public PluginEndpointDataSource DataSource { get; } = dataSource;
+        public void NotifyChanged()
+        {
+            dataSource.NotifyChanged();
+            assets?.NotifyChanged();
+        }
 
         public IServerPlugin? Instance { get; set; }
 
