@@ -40,6 +40,16 @@ public sealed class RuntimeControlTests
     }
 
     [Fact]
+    public async Task ConfigureServicesThatThrowsFailsStartUpNamingThePlugin()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => PluginHost.StartAsync(["bad-services", "probe"]));
+
+        Assert.Contains("Server plugin 'bad-services'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ConfigureServices", error.Message, StringComparison.Ordinal);
+        Assert.Contains("connection string 'Notes' is missing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PluginIsSwitchedOffAndOnByAConfigurationReload()
     {
         await using var host = await PluginHost.StartAsync(["probe", "hello-world"]);

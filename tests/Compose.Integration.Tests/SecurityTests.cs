@@ -79,6 +79,28 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task HostCorsPolicyAppliesToPluginRoutes()
+    {
+        await using var host = await PluginHost.StartAsync(
+            ["probe"],
+            conventions: group => group.RequireCors("site"),
+            configureBuilder: builder => builder.Services.AddCors(options =>
+                options.AddPolicy("site", policy => policy.WithOrigins("https://app.example").WithMethods("GET"))),
+            configureApp: app => app.UseCors());
+
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/plugins/probe/ping");
+        preflight.Headers.Add("Origin", "https://app.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "GET");
+        using var allowed = await host.Client.SendAsync(preflight);
+        Assert.Equal("https://app.example", Assert.Single(allowed.Headers.GetValues("Access-Control-Allow-Origin")));
+
+        using var foreign = new HttpRequestMessage(HttpMethod.Get, "/api/plugins/probe/ping");
+        foreign.Headers.Add("Origin", "https://evil.example");
+        using var response = await host.Client.SendAsync(foreign);
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
     public async Task CatalogEndpointListsPluginsButNeverTheirSettings()
     {
         await using var host = await PluginHost.StartAsync(

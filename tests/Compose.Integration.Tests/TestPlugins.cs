@@ -190,3 +190,12 @@ public sealed class FilesPlugin(IServerPluginContext context) : IServerPlugin
         }
     }
 }
+
+[ServerPlugin("bad-services")]
+public sealed class BadServicesPlugin : IServerPlugin
+{
+    public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)
+        => throw new InvalidOperationException("connection string 'Notes' is missing");
+
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+}
