@@ -1,7 +1,5 @@
 using System.Net;
-using System.Security;
 using System.Text.RegularExpressions;
-using System.Xml.Linq;
 using Compose.EndToEnd.Tests.Infrastructure;
 
 namespace Compose.EndToEnd.Tests;
@@ -184,34 +182,6 @@ public sealed class PackageTests(PackedFeedFixture feed)
             app.Run();
             """);
 
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{SecurityElement.Escape(packagesFolder)}" />
-              </config>
-              <packageSources>
-                <clear />
-                <add key="compose-e2e" value="{SecurityElement.Escape(feed.Feed)}" />
-                <add key="nuget.org" value="{SecurityElement.Escape(RepositoryNuGetOrgSource())}" />
-              </packageSources>
-            </configuration>
-            """);
-
-        // Stop MSBuild from importing anything above the temp folder.
-        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-        {
-            File.WriteAllText(Path.Combine(directory, name), "<Project />");
-        }
-    }
-
-    /// <summary>The nuget.org source URL in the repository's nuget.config.</summary>
-    internal static string RepositoryNuGetOrgSource()
-    {
-        var config = XDocument.Load(RepoPaths.NuGetConfig);
-        var source = config.Descendants("packageSources").Elements("add").FirstOrDefault(e => (string?)e.Attribute("key") == "nuget.org");
-        var value = (string?)source?.Attribute("value");
-        Assert.False(string.IsNullOrEmpty(value), $"{RepoPaths.NuGetConfig} has no nuget.org package source.");
-        return value;
+        IsolatedProject.Write(directory, packagesFolder, feed.Feed);
     }
 }

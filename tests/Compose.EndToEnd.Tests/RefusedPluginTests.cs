@@ -1,4 +1,3 @@
-using System.Security;
 using Compose.EndToEnd.Tests.Infrastructure;
 
 namespace Compose.EndToEnd.Tests;
@@ -78,7 +77,7 @@ public sealed class RefusedPluginTests(PackedFeedFixture feed)
                 }
             }
             """);
-        WriteIsolation(directory, temp.Sub("nuget-packages"), feed.Feed);
+        IsolatedProject.Write(directory, temp.Sub("nuget-packages"), feed.Feed);
         await DotNet.RunSuccessfullyAsync(directory, "pack", $"{name}.csproj", "-c", "Release", "-o", pluginFeed);
     }
 
@@ -106,30 +105,7 @@ public sealed class RefusedPluginTests(PackedFeedFixture feed)
             app.MapServerPlugins();
             app.Run();
             """);
-        WriteIsolation(directory, temp.Sub("nuget-packages"), feed.Feed, pluginFeed);
+        IsolatedProject.Write(directory, temp.Sub("nuget-packages"), feed.Feed, pluginFeed);
         return await DotNet.RunAsync(directory, "build", "Host.csproj");
-    }
-
-    /// <summary>A nuget.config with the given feeds, an isolated packages folder, and nothing imported from above the temp folder.</summary>
-    private static void WriteIsolation(string directory, string packagesFolder, params string[] feeds)
-    {
-        var sources = string.Join(Environment.NewLine, feeds.Select((f, i) => $"""    <add key="feed{i}" value="{SecurityElement.Escape(f)}" />"""));
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{SecurityElement.Escape(packagesFolder)}" />
-              </config>
-              <packageSources>
-                <clear />
-            {sources}
-                <add key="nuget.org" value="{SecurityElement.Escape(PackageTests.RepositoryNuGetOrgSource())}" />
-              </packageSources>
-            </configuration>
-            """);
-        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-        {
-            File.WriteAllText(Path.Combine(directory, name), "<Project />");
-        }
     }
 }

@@ -56,14 +56,19 @@ public sealed class RunningServer : IAsyncDisposable
     /// <summary>
     /// Starts <paramref name="fileName"/> with <paramref name="arguments"/> plus <c>--urls http://127.0.0.1:{port}</c> and
     /// waits until it answers <paramref name="readinessPath"/> (any status). Retries on another port when the chosen
-    /// one was taken in the meantime.
+    /// one was taken in the meantime. <paramref name="environment"/> adds or overrides environment variables of the process.
     /// </summary>
-    public static async Task<RunningServer> StartAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, string readinessPath)
+    public static async Task<RunningServer> StartAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        string workingDirectory,
+        string readinessPath,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             var baseAddress = new Uri($"http://127.0.0.1:{ChildProcess.FreeTcpPort()}/");
-            var process = ChildProcess.Start(fileName, [.. arguments, "--urls", baseAddress.ToString().TrimEnd('/')], workingDirectory);
+            var process = ChildProcess.Start(fileName, [.. arguments, "--urls", baseAddress.ToString().TrimEnd('/')], workingDirectory, environment);
             var server = new RunningServer(process, baseAddress);
             try
             {
