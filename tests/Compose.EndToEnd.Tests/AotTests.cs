@@ -56,6 +56,38 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task NativeHost_WithAnApiKey_RequiresItOnEveryPluginRoute()
+    {
+        using var data = new TempDirectory("aot-data");
+        await using var host = await StartNativeHostAsync(data.Path, "--Auth:ApiKey=s3cret-key");
+        await host.DiagnoseAsync(async () =>
+        {
+            foreach (var path in new[] { $"{Prefix}/hello-world/hello", $"{Prefix}/llm-proxy/status", $"{Prefix}/ticker/ticks" })
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithKeyAsync(host, path, key: null));
+                Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithKeyAsync(host, path, key: "wrong"));
+                Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(host, path, key: "s3cret-key"));
+            }
+
+            // Only plugin routes are protected by the sample's one call; the catalog and health stay open.
+            Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(host, Prefix, key: null));
+            Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(host, "/health", key: null));
+        });
+
+        static async Task<HttpStatusCode> StatusWithKeyAsync(RunningServer server, string path, string? key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (key is not null)
+            {
+                request.Headers.Add("X-Api-Key", key);
+            }
+
+            using var response = await server.Client.SendAsync(request);
+            return response.StatusCode;
+        }
+    }
+
+    [Fact]
     public async Task NativeHost_ServesHelloWorldAndLlmProxyStatus_AndNothingOutsideThePluginRoutes()
     {
         using var data = new TempDirectory("aot-data");
