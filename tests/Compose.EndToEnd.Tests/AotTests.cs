@@ -56,6 +56,26 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task NativeHost_EnvironmentVariablesSwitchPluginsOff()
+    {
+        using var data = new TempDirectory("aot-data");
+        publish.EnsurePublished();
+        await using var host = await RunningServer.StartAsync(
+            publish.NativeHost,
+            [$"--Compose:Plugins:llm-proxy:DataDirectory={data.Path}"],
+            publish.PublishDirectory,
+            ReadinessPath,
+            new Dictionary<string, string> { ["Compose__Plugins__ticker__Enabled"] = "false" });
+        await host.DiagnoseAsync(async () =>
+        {
+            (await host.GetAsync($"{Prefix}/ticker/ticks")).AssertStatus(HttpStatusCode.NotFound);
+            (await host.GetAsync($"{Prefix}/hello-world/hello")).AssertStatus(HttpStatusCode.OK);
+            using var catalog = (await host.GetAsync(Prefix)).AssertStatus(HttpStatusCode.OK).Json();
+            Assert.Equal("Disabled", Plugins(catalog)["ticker"].GetProperty("state").GetString());
+        });
+    }
+
+    [Fact]
     public async Task NativeHost_WithAnApiKey_RequiresItOnEveryPluginRoute()
     {
         using var data = new TempDirectory("aot-data");
