@@ -93,17 +93,24 @@ internal static class PluginParser
         }
 
         var referenced = ImmutableArray.CreateBuilder<PluginModel>();
+        var manifestAttribute = compilation.GetTypeByMetadataName(ManifestAttributeName);
+        var composeAssembly = pluginInterface.ContainingAssembly;
         foreach (var assembly in compilation.SourceModule.ReferencedAssemblySymbols)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (SymbolEqualityComparer.Default.Equals(assembly, pluginInterface.ContainingAssembly))
+
+            // Only an assembly compiled against Compose.Abstractions can carry a manifest: skip the framework's
+            // attributes without decoding them (this runs on every compilation change).
+            if (manifestAttribute is null
+                || SymbolEqualityComparer.Default.Equals(assembly, composeAssembly)
+                || !assembly.Modules.Any(m => m.ReferencedAssemblies.Any(r => r.Name == composeAssembly.Identity.Name)))
             {
                 continue;
             }
 
             foreach (var attribute in assembly.GetAttributes())
             {
-                if (attribute.AttributeClass?.ToDisplayString() == ManifestAttributeName)
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, manifestAttribute))
                 {
                     referenced.Add(ParseManifestEntry(attribute, assembly, compilation));
                 }
