@@ -1,0 +1,142 @@
+// The benchmark runner (issue 5). Usage, from the repository root (benchmarks/run.sh does this):
+//   dotnet run -c Release --project benchmarks/Runner -- [section ...] [--quick]
+// Sections, in the order "all" runs them: hosts startup-jit startup-aot size throughput build analyzers generator report.
+// --variants=compose,... makes the hosts section rebuild only those variants.
+// Results go to benchmarks/results/results.json (a section run alone replaces only its own part), and "report" renders
+// docs/benchmarks.md and docs/benchmarks-ttfr.png from them. --quick runs a small smoke version into benchmarks/.work.
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Compose.Benchmarks.Runner;
+
+var all = new[] { "hosts", "startup-jit", "startup-aot", "size", "throughput", "build", "analyzers", "generator", "report" };
+var quick = args.Contains("--quick");
+
+// --variants=compose,handwritten limits the hosts section to rebuilding those variants (after a change to Compose).
+var rebuild = args.FirstOrDefault(a => a.StartsWith("--variants=", StringComparison.Ordinal)) is { } list
+    ? list["--variants=".Length..].Split(',').Select(v => Enum.Parse<Variant>(v, ignoreCase: true)).ToHashSet()
+    : null;
+var sections = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+if (sections.Count == 0 || sections.Contains("all"))
+{
+    sections = [.. all];
+}
+
+var unknown = sections.Except(all).ToList();
+if (unknown.Count > 0)
+{
+    Console.Error.WriteLine($"Unknown section(s): {string.Join(", ", unknown)}. Known: all, {string.Join(", ", all)}.");
+    return 2;
+}
+
+var repository = FindRepository();
+var workspace = new Workspace(repository);
+int[] sizes = quick ? [10, 40] : [10, 100, 1000];
+var largest = sizes[^1];
+var jitRounds = quick ? 3 : 15;
+var aotRounds = quick ? 3 : 31;
+var resultsFile = quick ? Path.Combine(workspace.Root, "results-quick.json") : Path.Combine(repository, "benchmarks", "results", "results.json");
+var reportFile = quick ? Path.Combine(workspace.Root, "benchmarks-quick.md") : Path.Combine(repository, "docs", "benchmarks.md");
+var chartFile = quick ? Path.Combine(workspace.Root, "benchmarks-ttfr.png") : Path.Combine(repository, "docs", "benchmarks-ttfr.png");
+var results = Results.Load(resultsFile);
+var peers = new[] { Variant.Carter, Variant.Mvc };
+var everyVariant = new[] { Variant.Compose, Variant.HandWritten, Variant.Carter, Variant.Mvc };
+var measured = sections.Any(s => s != "report");
+if (measured)
+{
+    results.Machine = Machine();
+    results.Runtime = RuntimeInformation.FrameworkDescription;
+    results.Sdk = Shell.DotNet(repository, "--version").Output.Trim();
+    results.Started = DateTimeOffset.UtcNow;
+}
+
+foreach (var section in sections)
+{
+    Console.WriteLine($"== {section}");
+    var stopwatch = Stopwatch.StartNew();
+    switch (section)
+    {
+        case "hosts":
+            workspace.Pack();
+            foreach (var plugins in sizes)
+            {
+                foreach (var variant in everyVariant.Where(v => rebuild is null || rebuild.Contains(v)))
+                {
+                    // Carter and MVC are published AOT at the smallest size only: enough to record whether they serve.
+                    workspace.WriteAndPublish(variant, plugins, aot: !peers.Contains(variant) || plugins == sizes[0]);
+                }
+            }
+
+            break;
+        case "startup-jit":
+            results.Startup.RemoveAll(s => s.Mode == "JIT");
+            results.Startup.AddRange(await Sections.StartupAsync(workspace, sizes, aot: false, everyVariant, jitRounds));
+            break;
+        case "startup-aot":
+            results.Startup.RemoveAll(s => s.Mode == "AOT");
+            results.Startup.AddRange(await Sections.StartupAsync(workspace, sizes, aot: true, everyVariant, aotRounds));
+            break;
+        case "size":
+            results.Sizes = Sections.Sizes(workspace, sizes, [Variant.Compose, Variant.HandWritten]);
+            break;
+        case "throughput":
+            (results.Throughput, results.ThroughputSetup) = await Sections.ThroughputAsync(workspace, sizes[1], rounds: quick ? 2 : 6, seconds: quick ? 2 : 10);
+            break;
+        case "build":
+            results.BuildTime = Sections.BuildTime(workspace, largest, rounds: quick ? 2 : 7);
+            break;
+        case "analyzers":
+            results.AnalyzerShare =
+            [
+                Sections.AnalyzerShare(workspace, string.Create(CultureInfo.InvariantCulture, $"Compose host, {largest:N0} plugins referenced"),
+                    Path.Combine(workspace.HostDirectory(Variant.Compose, largest), "Host"), "Host.csproj",
+                    () => TestHosts.WriteUnrelated(Path.Combine(workspace.HostDirectory(Variant.Compose, largest), "Host"), Environment.TickCount)),
+                Sections.AnalyzerShare(workspace, string.Create(CultureInfo.InvariantCulture, $"Compose plugin library, {Math.Min(largest, TestHosts.PluginsPerLibrary)} plugins"),
+                    Path.Combine(workspace.HostDirectory(Variant.Compose, largest), "Bench.Plugins00"), "Bench.Plugins00.csproj",
+                    () => File.AppendAllText(Path.Combine(workspace.HostDirectory(Variant.Compose, largest), "Bench.Plugins00", "P0001.cs"), "// edited\n")),
+            ];
+            break;
+        case "generator":
+            (results.Generator, results.GeneratorSteps, results.IncrementalTests) = Sections.Generator(workspace);
+            break;
+        case "report":
+            break;
+    }
+
+    results.SectionSeconds[section] = Math.Round(stopwatch.Elapsed.TotalSeconds);
+    if (measured)
+    {
+        results.Finished = DateTimeOffset.UtcNow;
+        results.Save(resultsFile);
+    }
+}
+
+Report.Chart(results, chartFile);
+var command = quick ? "bash benchmarks/run.sh --quick" : "bash benchmarks/run.sh";
+File.WriteAllText(reportFile, Report.Render(results, chartFile, command));
+Console.WriteLine($"Wrote {reportFile} and {chartFile} from {resultsFile}.");
+return 0;
+
+static string FindRepository()
+{
+    for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+    {
+        if (File.Exists(Path.Combine(directory.FullName, "Compose.sln")))
+        {
+            return directory.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("Run the runner from inside the Compose repository.");
+}
+
+static string Machine()
+{
+    var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+    var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal));
+    var kib = double.Parse(memory.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    var os = File.Exists("/etc/os-release")
+        ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"') ?? "Linux"
+        : RuntimeInformation.OSDescription;
+    return string.Create(CultureInfo.InvariantCulture, $"{cpu}, {Environment.ProcessorCount} cores, {kib / 1048576:F0} GiB, {os}");
+}

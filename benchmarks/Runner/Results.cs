@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Compose.Benchmarks.Runner;
+
+/// <summary>Median and spread of a list of numbers.</summary>
+internal sealed record Spread(double Median, double Min, double Max)
+{
+    public static Spread Of(IReadOnlyCollection<double> values)
+    {
+        if (values.Count == 0)
+        {
+            throw new ArgumentException("No values.", nameof(values));
+        }
+
+        var sorted = values.Order().ToArray();
+        var middle = sorted.Length / 2;
+        var median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        return new Spread(median, sorted[0], sorted[^1]);
+    }
+}
+
+/// <summary>Start-up of one variant at one size and mode, over all rounds.</summary>
+/// <param name="Mode">"JIT" or "AOT".</param>
+/// <param name="Milliseconds">Time from process start to the first 200 from the last plugin's route.</param>
+/// <param name="PeakRssMiB">VmHWM when that response arrived.</param>
+/// <param name="RatioToHandWritten">Per-round ratio of this variant's time to the hand-written host's time in the same round.</param>
+/// <param name="Failure">Why the variant does not serve in this mode, when it does not.</param>
+internal sealed record StartupResult(
+    string Mode, int Plugins, Variant Variant, int Runs,
+    Spread? Milliseconds, Spread? PeakRssMiB, Spread? RatioToHandWritten, string? Failure);
+
+/// <summary>A bounded wrk run's figures: one route, one phase.</summary>
+internal sealed record ThroughputResult(string Phase, string Route, string Path, Spread RequestsPerSecond, Spread P99Milliseconds, Spread? RatioToDirect);
+
+/// <summary>Wall-clock time of an incremental `dotnet build` after an unrelated edit.</summary>
+internal sealed record BuildTimeResult(Variant Variant, int Plugins, int Runs, Spread Seconds, Spread? RatioToHandWritten);
+
+/// <summary>The compiler's own ReportAnalyzer timing of one project build.</summary>
+internal sealed record AnalyzerShareResult(string Project, double CoreCompileSeconds, double AllAnalyzersSeconds, double AllGeneratorsSeconds, IReadOnlyList<AnalyzerTime> Assemblies);
+
+/// <summary>One analyzer or generator assembly's time and share from ReportAnalyzer.</summary>
+internal sealed record AnalyzerTime(string Kind, string Assembly, double Seconds, string Share);
+
+/// <summary>The native executable's size.</summary>
+internal sealed record SizeResult(Variant Variant, int Plugins, long Bytes);
+
+/// <summary>A BenchmarkDotNet row of the generator benchmark.</summary>
+internal sealed record GeneratorRow(string Method, string Median, string Allocated);
+
+/// <summary>Everything the runner measured, saved as benchmarks/results/results.json and rendered into docs/benchmarks.md.</summary>
+internal sealed class Results
+{
+    public string Machine { get; set; } = string.Empty;
+
+    public string Runtime { get; set; } = string.Empty;
+
+    public string Sdk { get; set; } = string.Empty;
+
+    public DateTimeOffset Started { get; set; }
+
+    public DateTimeOffset Finished { get; set; }
+
+    public List<StartupResult> Startup { get; set; } = [];
+
+    public List<ThroughputResult> Throughput { get; set; } = [];
+
+    public string ThroughputSetup { get; set; } = string.Empty;
+
+    public List<BuildTimeResult> BuildTime { get; set; } = [];
+
+    public List<AnalyzerShareResult> AnalyzerShare { get; set; } = [];
+
+    public List<SizeResult> Sizes { get; set; } = [];
+
+    public List<GeneratorRow> Generator { get; set; } = [];
+
+    public string GeneratorSteps { get; set; } = string.Empty;
+
+    public string IncrementalTests { get; set; } = string.Empty;
+
+    /// <summary>How long each section of the run took, in seconds.</summary>
+    public Dictionary<string, double> SectionSeconds { get; set; } = [];
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static Results Load(string path) =>
+        File.Exists(path) ? JsonSerializer.Deserialize<Results>(File.ReadAllText(path), Options) ?? new Results() : new Results();
+
+    public void Save(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, JsonSerializer.Serialize(this, Options) + "\n");
+    }
+}
