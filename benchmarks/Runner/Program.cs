@@ -1,7 +1,7 @@
 // The benchmark runner (issue 5). Usage, from the repository root (benchmarks/run.sh does this):
 //   dotnet run -c Release --project benchmarks/Runner -- [section ...] [--quick]
 // Sections, in the order "all" runs them: hosts startup-jit startup-aot size throughput build analyzers generator report.
-// --variants=compose,... makes the hosts section rebuild only those variants.
+// --variants=compose,... and --sizes=1000,... make the hosts section rebuild only those variants and sizes.
 // Results go to benchmarks/results/results.json (a section run alone replaces only its own part), and "report" renders
 // docs/benchmarks.md and docs/benchmarks-ttfr.png from them. --quick runs a small smoke version into benchmarks/.work.
 using System.Diagnostics;
@@ -15,6 +15,11 @@ var quick = args.Contains("--quick");
 // --variants=compose,handwritten limits the hosts section to rebuilding those variants (after a change to Compose).
 var rebuild = args.FirstOrDefault(a => a.StartsWith("--variants=", StringComparison.Ordinal)) is { } list
     ? list["--variants=".Length..].Split(',').Select(v => Enum.Parse<Variant>(v, ignoreCase: true)).ToHashSet()
+    : null;
+
+// --sizes=1000 limits the hosts section to those sizes.
+var onlySizes = args.FirstOrDefault(a => a.StartsWith("--sizes=", StringComparison.Ordinal)) is { } sizeList
+    ? sizeList["--sizes=".Length..].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToHashSet()
     : null;
 var sections = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
 if (sections.Count == 0 || sections.Contains("all"))
@@ -58,7 +63,7 @@ foreach (var section in sections)
     {
         case "hosts":
             workspace.Pack();
-            foreach (var plugins in sizes)
+            foreach (var plugins in sizes.Where(n => onlySizes is null || onlySizes.Contains(n)))
             {
                 foreach (var variant in everyVariant.Where(v => rebuild is null || rebuild.Contains(v)))
                 {
