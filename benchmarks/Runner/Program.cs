@@ -52,7 +52,11 @@ if (measured)
     results.Machine = Machine();
     results.Runtime = RuntimeInformation.FrameworkDescription;
     results.Sdk = Shell.DotNet(repository, "--version").Output.Trim();
-    results.Started = DateTimeOffset.UtcNow;
+}
+
+if (sections.Contains("hosts") || results.Started == default)
+{
+    results.Started = DateTimeOffset.UtcNow; // a run starts with building the hosts; later sections run alone extend it
 }
 
 foreach (var section in sections)
