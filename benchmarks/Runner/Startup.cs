@@ -32,7 +32,7 @@ internal static class Startup
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts the native or apphost executable <paramref name="executable"/> and starts a process for it.</summary>
+    /// <summary>Starts the published host <paramref name="executable"/> (native or apphost) on <paramref name="port"/>, collecting its output into <paramref name="output"/>.</summary>
     public static Process Launch(string executable, int port, StringBuilder output)
     {
         var info = new ProcessStartInfo(executable)
