@@ -1,8 +1,14 @@
+using System.Text;
+using Microsoft.CodeAnalysis.CSharp;
+
 namespace Compose.Generator;
 
 /// <summary>Writes C# from the models. Touches no Roslyn symbol; output depends only on its input, in a stable order.</summary>
 internal static class SourceEmitter
 {
+    private const char FieldSeparator = '\u001F';
+    private const char RecordSeparator = '\u001E';
+
     private static readonly string GeneratedCodeAttribute =
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"Compose.Generator\", \"{ComposeGenerator.Version}\")]";
 
@@ -91,7 +97,7 @@ internal static class SourceEmitter
          .Line("public static global::Microsoft.Extensions.DependencyInjection.IServiceCollection AddServerPlugins(")
          .Line("    this global::Microsoft.Extensions.DependencyInjection.IServiceCollection services,")
          .Line("    global::Microsoft.Extensions.Configuration.IConfiguration configuration)")
-         .Line("    => global::Compose.Hosting.ServerPluginComposition.AddServerPlugins(services, configuration, global::Compose.Generated.ComposedServerPlugins.All);")
+         .Line("    => global::Compose.Hosting.ServerPluginComposition.AddServerPlugins(services, configuration, global::Compose.Generated.ComposedServerPlugins.Instance);")
          .Line()
          .Line("/// <summary>Registers the composed server plugins, then lets <paramref name=\"configure\"/> change the options read from configuration.</summary>")
          .Line("/// <param name=\"services\">The application's services.</param>")
@@ -102,7 +108,7 @@ internal static class SourceEmitter
          .Line("    this global::Microsoft.Extensions.DependencyInjection.IServiceCollection services,")
          .Line("    global::Microsoft.Extensions.Configuration.IConfiguration configuration,")
          .Line("    global::System.Action<global::Compose.ComposeOptions> configure)")
-         .Line("    => global::Compose.Hosting.ServerPluginComposition.AddServerPlugins(services, configuration, global::Compose.Generated.ComposedServerPlugins.All, configure);")
+         .Line("    => global::Compose.Hosting.ServerPluginComposition.AddServerPlugins(services, configuration, global::Compose.Generated.ComposedServerPlugins.Instance, configure);")
          .Close()
          .Close()
          .Line();
@@ -125,86 +131,137 @@ internal static class SourceEmitter
         w.Open("namespace Compose.Generated")
          .Line("using global::Microsoft.Extensions.DependencyInjection;")
          .Line()
-         .Line("/// <summary>The server plugins composed into this application, ordered by id.</summary>")
+         .Line("/// <summary>The server plugins composed into this application, ordered by id: descriptors, classes and constructors.</summary>")
          .Line(GeneratedCodeAttribute)
-         .Open("internal static class ComposedServerPlugins")
-         .Line("/// <summary>Every composed plugin with its descriptor and compile-time bound factory.</summary>")
-         .Line("public static global::System.Collections.Generic.IReadOnlyList<global::Compose.Hosting.ServerPluginRegistration> All { get; } =")
-         .Indent();
+         .Open("internal sealed class ComposedServerPlugins : global::Compose.Hosting.ServerPluginSet")
+         .Line("private ComposedServerPlugins()")
+         .Line("{")
+         .Line("}")
+         .Line()
+         .Line("/// <summary>Gets the one instance.</summary>")
+         .Line("public static ComposedServerPlugins Instance { get; } = new();")
+         .Line()
+         .Line("/// <summary>")
+         .Line("/// One record per plugin, ended by U+001E, of nine fields, each ended by U+001F: id, name, description,")
+         .Line("/// assembly, version, environments, entry script, web assets path, flags. Decoded once at start-up.")
+         .Line("/// </summary>")
+         .Line("protected override global::System.ReadOnlySpan<byte> Table =>");
+        w.Indent();
         if (plugins.Count == 0)
         {
-            w.Line("global::System.Array.Empty<global::Compose.Hosting.ServerPluginRegistration>();");
+            w.Line("global::System.ReadOnlySpan<byte>.Empty;");
         }
-        else
-        {
-            w.Line("new global::Compose.Hosting.ServerPluginRegistration[]")
-             .Line("{")
-             .Indent();
-            foreach (var plugin in plugins)
-            {
-                WriteRegistration(w, plugin);
-            }
 
-            w.Outdent()
-             .Line("};");
+        for (var i = 0; i < plugins.Count; i++)
+        {
+            w.Line(TableRecord(plugins[i]) + (i == plugins.Count - 1 ? ";" : " +"));
         }
 
         w.Outdent()
-         .Close()
+         .Line()
+         .Line("/// <inheritdoc/>")
+         .Line("protected override global::System.Type GetPluginType(int index) => index switch")
+         .Line("{")
+         .Indent();
+        for (var i = 0; i < plugins.Count; i++)
+        {
+            w.Line($"{i} => typeof({plugins[i].TypeName}), // {plugins[i].Id}");
+        }
+
+        w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),")
+         .Outdent()
+         .Line("};")
+         .Line()
+         .Line("/// <inheritdoc/>")
+         .Line("protected override global::Compose.IServerPlugin CreatePlugin(int index, global::System.IServiceProvider services) => index switch")
+         .Line("{")
+         .Indent();
+        for (var i = 0; i < plugins.Count; i++)
+        {
+            WriteConstructorCall(w, i, plugins[i]);
+        }
+
+        w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),")
+         .Outdent()
+         .Line("};");
+
+        if (plugins.Any(p => p.HasConfigureServices))
+        {
+            w.Line()
+             .Line("/// <inheritdoc/>")
+             .Line("protected override void ConfigureServices(int index, global::Microsoft.Extensions.DependencyInjection.IServiceCollection services, global::Microsoft.Extensions.Configuration.IConfiguration configuration)")
+             .Line("{")
+             .Indent()
+             .Line("switch (index)")
+             .Line("{")
+             .Indent();
+            for (var i = 0; i < plugins.Count; i++)
+            {
+                if (plugins[i].HasConfigureServices)
+                {
+                    w.Line($"case {i}:")
+                     .Indent()
+                     .Line($"{plugins[i].TypeName}.ConfigureServices(services, configuration);")
+                     .Line("break;")
+                     .Outdent();
+                }
+            }
+
+            w.Outdent()
+             .Line("}")
+             .Outdent()
+             .Line("}");
+        }
+
+        w.Close()
          .Close();
         return w.ToString();
     }
 
-    private static void WriteRegistration(SourceWriter w, PluginModel plugin)
+    /// <summary>The plugin's record of the descriptor table, as a UTF-8 string literal (the format is ServerPluginSet's).</summary>
+    private static string TableRecord(PluginModel plugin)
     {
-        w.Line("new global::Compose.Hosting.ServerPluginRegistration(")
-         .Indent()
-         .Line("new global::Compose.ServerPluginDescriptor(")
-         .Indent()
-         .Line($"id: {SourceWriter.Literal(plugin.Id)},")
-         .Line($"name: {SourceWriter.Literal(plugin.Name)},")
-         .Line($"description: {SourceWriter.Literal(plugin.Description)},")
-         .Line($"pluginType: typeof({plugin.TypeName}),")
-         .Line($"assemblyName: {SourceWriter.Literal(plugin.AssemblyName)},");
-        var arguments = new List<string> { $"version: {SourceWriter.Literal(plugin.Version)}" };
-        if (plugin.Environments.Count > 0)
+        var fields = new[]
         {
-            arguments.Add($"environments: new[] {{ {string.Join(", ", plugin.Environments.Select(SourceWriter.Literal))} }}");
+            plugin.Id,
+            plugin.Name ?? string.Empty,
+            plugin.Description ?? string.Empty,
+            plugin.AssemblyName,
+            plugin.Version,
+            string.Join(",", plugin.Environments),
+            plugin.EntryScript ?? string.Empty,
+            plugin.EntryScript is null ? string.Empty : plugin.WebAssetsPath ?? string.Empty,
+            plugin.HasExitAsync ? "ExitAsync" : string.Empty,
+        };
+        var text = new StringBuilder("\"");
+        foreach (var field in fields)
+        {
+            // The separators cannot be part of a value (they are control characters no name needs): a space instead.
+            var value = field.Replace(FieldSeparator, ' ').Replace(RecordSeparator, ' ');
+            var literal = SymbolDisplay.FormatLiteral(value, quote: true);
+            text.Append(literal, 1, literal.Length - 2).Append("\\u001F");
         }
 
-        if (plugin.EntryScript is not null)
+        return text.Append("\\u001E\"u8").ToString();
+    }
+
+    private static void WriteConstructorCall(SourceWriter w, int index, PluginModel plugin)
+    {
+        if (plugin.Dependencies.Count == 0)
         {
-            arguments.Add($"entryScript: {SourceWriter.Literal(plugin.EntryScript)}");
-            arguments.Add($"webAssetsPath: {SourceWriter.Literal(plugin.WebAssetsPath)}");
+            w.Line($"{index} => new {plugin.TypeName}(),");
+            return;
         }
 
-        for (var i = 0; i < arguments.Count; i++)
+        w.Line($"{index} => new {plugin.TypeName}(")
+         .Indent();
+        for (var i = 0; i < plugin.Dependencies.Count; i++)
         {
-            w.Line(arguments[i] + (i == arguments.Count - 1 ? ")," : ","));
+            var separator = i == plugin.Dependencies.Count - 1 ? ")," : ",";
+            w.Line(Resolve(plugin.Dependencies[i], plugin.Id) + separator);
         }
 
         w.Outdent();
-
-        if (plugin.Dependencies.Count == 0)
-        {
-            w.Line($"create: static services => new {plugin.TypeName}(),");
-        }
-        else
-        {
-            w.Line($"create: static services => new {plugin.TypeName}(")
-             .Indent();
-            for (var i = 0; i < plugin.Dependencies.Count; i++)
-            {
-                var separator = i == plugin.Dependencies.Count - 1 ? ")," : ",";
-                w.Line(Resolve(plugin.Dependencies[i], plugin.Id) + separator);
-            }
-
-            w.Outdent();
-        }
-
-        w.Line($"configureServices: {(plugin.HasConfigureServices ? plugin.TypeName + ".ConfigureServices" : "null")},")
-         .Line($"hasExitAsync: {Bool(plugin.HasExitAsync)}),")
-         .Outdent();
     }
 
     private static string Resolve(DependencyModel dependency, string pluginId) => dependency switch

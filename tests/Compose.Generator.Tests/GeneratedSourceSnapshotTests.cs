@@ -59,8 +59,9 @@ public sealed class GeneratedSourceSnapshotTests
             }
             """);
 
-        Assert.True(host.IndexOf("\"aardvark\"", StringComparison.Ordinal) < host.IndexOf("\"my_plugin-2\"", StringComparison.Ordinal));
-        Assert.True(host.IndexOf("\"my_plugin-2\"", StringComparison.Ordinal) < host.IndexOf("\"zebra\"", StringComparison.Ordinal));
+        Assert.True(host.IndexOf("\"aardvark\\u001F", StringComparison.Ordinal) < host.IndexOf("\"my_plugin-2\\u001F", StringComparison.Ordinal));
+        Assert.True(host.IndexOf("\"my_plugin-2\\u001F", StringComparison.Ordinal) < host.IndexOf("\"zebra\\u001F", StringComparison.Ordinal));
+        Assert.Contains("Quotes \\\"escaped\\\" and a\\nnew line\\u001F", host, StringComparison.Ordinal);
         Snapshot.Match(host);
     }
 
@@ -108,7 +109,7 @@ public sealed class GeneratedSourceSnapshotTests
             }
             """);
 
-        Assert.Contains("configureServices: global::Configured.ConfiguredPlugin.ConfigureServices", host, StringComparison.Ordinal);
+        Assert.Contains("case 0:\n                    global::Configured.ConfiguredPlugin.ConfigureServices(services, configuration);", host, StringComparison.Ordinal);
         Snapshot.Match(host);
     }
 
@@ -159,8 +160,8 @@ public sealed class GeneratedSourceSnapshotTests
             """);
         var (result, _) = Run(Compile("Acme.Host", OutputKind.ConsoleApplication, [library], "public static class Nothing { }"));
 
-        Assert.Contains("environments: new[] { \"Development\" }", host, StringComparison.Ordinal);
-        Assert.Contains("environments: new[] { \"Development\", \"Staging\" }", GeneratedSource(result, HostFile), StringComparison.Ordinal);
+        Assert.Contains("\\u001FDevelopment\\u001F", host, StringComparison.Ordinal);
+        Assert.Contains("\\u001FDevelopment,Staging\\u001F", GeneratedSource(result, HostFile), StringComparison.Ordinal);
         Snapshot.Match(host);
     }
 

@@ -58,7 +58,7 @@ public sealed class IncrementalTests
         var run = driver.RunGenerators(edited).GetRunResult();
 
         Assert.Equal(IncrementalStepRunReason.Modified, run.Results.Single().TrackedSteps[TrackingNames.Host].Single().Outputs.Single().Reason);
-        Assert.Contains("name: \"Renamed\"", GeneratedSource(run, "Compose.Host.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("\\u001FRenamed\\u001F", GeneratedSource(run, "Compose.Host.g.cs"), StringComparison.Ordinal);
         Assert.Contains("Name = \"Renamed\"", GeneratedSource(run, "Compose.Manifest.g.cs"), StringComparison.Ordinal);
     }
 }

@@ -17,6 +17,25 @@ public sealed class LifecycleTests
         Assert.Equal("ready", await host.Client.GetStringAsync("/api/plugins/slow-init/ready"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DisposablePluginIsDisposedOnceWithTheApplication(bool alsoResolvedFromServices)
+    {
+        var host = await PluginHost.StartAsync(["disposable"]);
+        var journal = host.App.Services.GetRequiredService<DisposalJournal>();
+        if (alsoResolvedFromServices)
+        {
+            Assert.Equal(ServerPluginState.Running, host.Catalog.Find("disposable")!.State);
+            Assert.NotNull(host.App.Services.GetRequiredService<DisposablePlugin>());
+        }
+
+        Assert.Equal(0, journal.Count);
+        await host.DisposeAsync();
+
+        Assert.Equal(1, journal.Count);
+    }
+
     [Fact]
     public async Task RouteRegisteredAfterTheFirstAwaitFailsThePluginWithAnErrorNamingIt()
     {

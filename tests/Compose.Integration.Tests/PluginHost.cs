@@ -40,9 +40,9 @@ public sealed class PluginHost : IAsyncDisposable
         Action<WebApplication>? configureApp = null)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var registration in ComposedServerPlugins.All)
+        foreach (var descriptor in ComposedServerPlugins.Instance.Descriptors)
         {
-            values[$"Compose:Plugins:{registration.Descriptor.Id}:Enabled"] = plugins.Contains(registration.Descriptor.Id) ? "true" : "false";
+            values[$"Compose:Plugins:{descriptor.Id}:Enabled"] = plugins.Contains(descriptor.Id) ? "true" : "false";
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

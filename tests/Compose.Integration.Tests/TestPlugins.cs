@@ -199,3 +199,33 @@ public sealed class BadServicesPlugin : IServerPlugin
 
     public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
 }
+
+[ServerPlugin("awkward-text", Name = "Ünïcödé \"quoted\" \\ name ✓", Description = "Line one\nline two\ttab, 𝄞 and a separator\u001Fhere")]
+public sealed class AwkwardTextPlugin : IServerPlugin
+{
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Counts the disposals of <see cref="DisposablePlugin"/>.</summary>
+public sealed class DisposalJournal
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Record() => Interlocked.Increment(ref _count);
+}
+
+[ServerPlugin("disposable")]
+public sealed class DisposablePlugin(DisposalJournal journal) : IServerPlugin, IAsyncDisposable
+{
+    public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) => services.TryAddSingleton<DisposalJournal>();
+
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public ValueTask DisposeAsync()
+    {
+        journal.Record();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -9,6 +9,10 @@ internal static class PluginSettings
     public const string EnvironmentsKey = "Environments";
     public const string AuthorizationPolicyKey = "AuthorizationPolicy";
 
+    /// <summary>The ids that have a section under <c>Compose:Plugins</c> in any configuration source, case-insensitive.</summary>
+    public static HashSet<string> ConfiguredIds(IConfiguration pluginsSection)
+        => new(pluginsSection.GetChildren().Select(child => child.Key), StringComparer.OrdinalIgnoreCase);
+
     /// <summary><c>Enabled</c>, default true (Mattermost's per-plugin enable).</summary>
     public static bool IsEnabled(IConfiguration section) => ComposeOptions.ReadBoolean(section, EnabledKey) ?? true;
 
@@ -16,14 +20,19 @@ internal static class PluginSettings
     /// Whether the plugin is meant for this host environment: the section's <c>Environments</c> (a comma-separated
     /// string or an array) when present, else the attribute's; none listed means every environment.
     /// </summary>
-    public static bool AllowsEnvironment(ServerPluginDescriptor descriptor, IConfiguration section, string environment)
+    /// <param name="descriptor">The plugin.</param>
+    /// <param name="section">The plugin's section, or null when configuration has none for it.</param>
+    /// <param name="environment">The host's environment name.</param>
+    public static bool AllowsEnvironment(ServerPluginDescriptor descriptor, IConfiguration? section, string environment)
     {
-        var configured = section.GetSection(EnvironmentsKey);
-        IEnumerable<string> allowed = configured.Value is { } list
+        var configured = section?.GetSection(EnvironmentsKey);
+        IEnumerable<string> allowed = configured is null
+            ? descriptor.Environments
+            : configured.Value is { } list
             ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : configured.GetChildren().Select(child => child.Value ?? string.Empty).Where(value => value.Length > 0).ToList() is { Count: > 0 } items
-                ? items
-                : descriptor.Environments;
+                : configured.GetChildren().Select(child => child.Value ?? string.Empty).Where(value => value.Length > 0).ToList() is { Count: > 0 } items
+                    ? items
+                    : descriptor.Environments;
         var any = false;
         foreach (var name in allowed)
         {

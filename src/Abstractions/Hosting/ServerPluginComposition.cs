@@ -26,7 +26,7 @@ public static class ServerPluginComposition
     /// </summary>
     /// <param name="services">The host's service collection.</param>
     /// <param name="configuration">The host's configuration root; the <c>Compose</c> section is read from it.</param>
-    /// <param name="plugins">The composed plugins, in id order, as generated at build time.</param>
+    /// <param name="plugins">The composed plugins, as generated at build time.</param>
     /// <param name="configure">Optional changes to the options after they were read from configuration.</param>
     /// <returns><paramref name="services"/>.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
@@ -37,12 +37,13 @@ public static class ServerPluginComposition
     public static IServiceCollection AddServerPlugins(
         IServiceCollection services,
         IConfiguration configuration,
-        IReadOnlyList<ServerPluginRegistration> plugins,
+        ServerPluginSet plugins,
         Action<ComposeOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(plugins);
+        var registrations = plugins.Registrations;
 
         foreach (var service in services)
         {
@@ -58,49 +59,48 @@ public static class ServerPluginComposition
         var pluginsSection = section.GetSection("Plugins");
         var environment = EnvironmentName(services, configuration);
 
-        var entries = new ServerPluginEntry[plugins.Count];
-        var enabled = new List<(ServerPluginRegistration Registration, ServerPluginEntry Entry)>(plugins.Count);
-        for (var i = 0; i < plugins.Count; i++)
+        // Only plugins named under Compose:Plugins have settings to read: one pass over the keys, not four
+        // configuration lookups per plugin (they add up with hundreds of plugins).
+        var configured = PluginSettings.ConfiguredIds(pluginsSection);
+        var entries = new ServerPluginEntry[registrations.Length];
+        var enabled = new List<(PluginInstance Plugin, ServerPluginEntry Entry)>(registrations.Length);
+        for (var i = 0; i < registrations.Length; i++)
         {
-            var plugin = plugins[i];
+            var plugin = registrations[i];
             var pluginSection = pluginsSection.GetSection(plugin.Descriptor.Id);
+            var settings = configured.Contains(plugin.Descriptor.Id) ? pluginSection : null;
             var isEnabled = options.Enabled
-                            && PluginSettings.IsEnabled(pluginSection)
-                            && PluginSettings.AllowsEnvironment(plugin.Descriptor, pluginSection, environment);
+                            && (settings is null || PluginSettings.IsEnabled(settings))
+                            && PluginSettings.AllowsEnvironment(plugin.Descriptor, settings, environment);
             entries[i] = new ServerPluginEntry(plugin.Descriptor, isEnabled);
             if (!isEnabled)
             {
                 continue;
             }
 
-            var create = plugin.Create;
-            services.AddSingleton(plugin.Descriptor.PluginType, sp => create(sp));
             var descriptor = plugin.Descriptor;
+            var instance = new PluginInstance(plugin);
+            services.AddSingleton(descriptor.PluginType, instance.ResolveForContainer);
             services.AddKeyedSingleton<IServerPluginContext>(
                 descriptor.Id,
                 (sp, _) => new ServerPluginContext(descriptor, pluginSection, DataRoot(options, sp)));
-            if (plugin.ConfigureServices is { } configureServices)
+            try
             {
-                try
-                {
-                    configureServices(services, pluginSection);
-                }
-                catch (Exception ex)
-                {
-                    throw new InvalidOperationException(
-                        $"Server plugin '{plugin.Descriptor.Id}' ({plugin.Descriptor.PluginType.FullName}) threw from ConfigureServices: {ex.Message}",
-                        ex);
-                }
+                plugin.ConfigureServices(services, pluginSection);
+            }
+            catch (Exception ex)
+            {
+                throw new InvalidOperationException(
+                    $"Server plugin '{descriptor.Id}' ({descriptor.PluginType.FullName}) threw from ConfigureServices: {ex.Message}",
+                    ex);
             }
 
-            enabled.Add((plugin, entries[i]));
+            enabled.Add((instance, entries[i]));
         }
 
         // A section under Compose:Plugins that names no composed plugin is most likely a typo: reported at start-up.
-        var unknown = pluginsSection.GetChildren()
-            .Select(child => child.Key)
-            .Where(key => !plugins.Any(p => string.Equals(p.Descriptor.Id, key, StringComparison.OrdinalIgnoreCase)))
-            .ToArray();
+        var composed = new HashSet<string>(registrations.Select(p => p.Descriptor.Id), StringComparer.OrdinalIgnoreCase);
+        var unknown = configured.Where(key => !composed.Contains(key)).Order(StringComparer.Ordinal).ToArray();
 
         // ProblemDetails is the error convention of plugin routes: make sure it serializes without reflection.
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Add(ComposeJsonContext.Default));

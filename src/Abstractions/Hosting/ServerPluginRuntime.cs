@@ -17,10 +17,10 @@ internal sealed class ServerPluginRuntime(
     ComposeOptions options,
     IConfigurationSection composeSection,
     ServerPluginCatalog catalog,
-    IReadOnlyList<(ServerPluginRegistration Registration, ServerPluginEntry Entry)> enabled,
+    IReadOnlyList<(PluginInstance Plugin, ServerPluginEntry Entry)> enabled,
     IReadOnlyList<string> unknownSections,
     ILogger logger,
-    TimeSpan hostShutdownTimeout) : IDisposable
+    TimeSpan hostShutdownTimeout) : IDisposable, IAsyncDisposable
 {
     private readonly List<ActivePlugin> _active = new(enabled.Count);
     private IDisposable? _reloadSubscription;
@@ -45,14 +45,15 @@ internal sealed class ServerPluginRuntime(
         var stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         var root = endpoints.MapGroup(options.RoutePrefix);
         var pluginsSection = composeSection.GetSection("Plugins");
-        foreach (var (registration, entry) in enabled)
+        var configured = PluginSettings.ConfiguredIds(pluginsSection);
+        foreach (var (instance, entry) in enabled)
         {
-            var descriptor = registration.Descriptor;
+            var descriptor = instance.Registration.Descriptor;
 
             // The plugin's group hangs from a private builder: its endpoints reach routing only through its data source.
             var pluginEndpoints = new PluginEndpointsBuilder(endpoints);
             var group = pluginEndpoints.MapGroup("/" + descriptor.Id).WithTags(descriptor.Name);
-            if (PluginSettings.AuthorizationPolicy(pluginsSection.GetSection(descriptor.Id)) is { } policy)
+            if (configured.Contains(descriptor.Id) && PluginSettings.AuthorizationPolicy(pluginsSection.GetSection(descriptor.Id)) is { } policy)
             {
                 group.RequireAuthorization(policy);
             }
@@ -62,11 +63,11 @@ internal sealed class ServerPluginRuntime(
             var assets = MapWebAssets(endpoints, descriptor, entry);
 
             var router = new PluginRouteBuilder(group, descriptor);
-            var active = new ActivePlugin(registration, entry, dataSource, assets);
+            var active = new ActivePlugin(instance.Registration, entry, dataSource, assets);
             entry.SetState(ServerPluginState.Initializing);
             try
             {
-                var plugin = (IServerPlugin)services.GetRequiredService(descriptor.PluginType);
+                var plugin = instance.GetOrCreate(services);
                 active.Instance = plugin;
                 active.InitTask = plugin.InitAsync(router, stopping) ?? Task.CompletedTask;
             }
@@ -174,7 +175,25 @@ internal sealed class ServerPluginRuntime(
         }
     }
 
-    public void Dispose() => _reloadSubscription?.Dispose();
+    /// <summary>Stops watching configuration and disposes the plugin instances the container did not create, last first.</summary>
+    public void Dispose()
+    {
+        _reloadSubscription?.Dispose();
+        for (var i = enabled.Count - 1; i >= 0; i--)
+        {
+            enabled[i].Plugin.Dispose();
+        }
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public async ValueTask DisposeAsync()
+    {
+        _reloadSubscription?.Dispose();
+        for (var i = enabled.Count - 1; i >= 0; i--)
+        {
+            await enabled[i].Plugin.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Applies <c>Compose:Enabled</c> and <c>Compose:Plugins:{id}:Enabled</c> after a configuration reload
