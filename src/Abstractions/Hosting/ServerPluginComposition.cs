@@ -20,7 +20,7 @@ public static class ServerPluginComposition
 {
     /// <summary>
     /// Registers the enabled plugins of <paramref name="plugins"/>: each plugin class as a singleton created by
-    /// its compile-time factory, its <c>ConfigureServices</c> called with its own configuration section
+    /// its compile-time constructor call (the same instance <c>MapServerPlugins</c> initialises), its <c>ConfigureServices</c> called with its own configuration section
     /// (<c>Compose:Plugins:{id}</c>), the <see cref="ServerPluginCatalog"/>, and the hosted service that
     /// awaits initialisation at start-up and calls <see cref="IServerPlugin.ExitAsync"/> at shutdown.
     /// </summary>
@@ -31,8 +31,9 @@ public static class ServerPluginComposition
     /// <returns><paramref name="services"/>.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="InvalidOperationException">
-    /// A configuration value has the wrong format, the method was already called, or a plugin's
-    /// <c>ConfigureServices</c> threw (the message names the plugin; there is no safe half-registration).
+    /// A configuration value has the wrong format, the method was already called, a plugin's
+    /// <c>ConfigureServices</c> threw (the message names the plugin; there is no safe half-registration), or
+    /// the generated descriptor table is malformed (built with another Compose version).
     /// </exception>
     public static IServiceCollection AddServerPlugins(
         IServiceCollection services,
