@@ -89,7 +89,7 @@ foreach (var section in sections)
             results.Sizes = Sections.Sizes(workspace, sizes, [Variant.Compose, Variant.HandWritten]);
             break;
         case "throughput":
-            (results.Throughput, results.ThroughputSetup) = await Sections.ThroughputAsync(workspace, sizes[1], rounds: quick ? 2 : 6, seconds: quick ? 2 : 10);
+            (results.Throughput, results.ThroughputSetup) = await Sections.ThroughputAsync(workspace, sizes[1], rounds: quick ? 2 : 10, seconds: quick ? 2 : 10);
             break;
         case "build":
             results.BuildTime = Sections.BuildTime(workspace, largest, rounds: quick ? 2 : 7);

@@ -97,6 +97,9 @@ internal static class Report
         }
 
         line("");
+        line("Where a target is not met, [benchmarks-investigation.md](benchmarks-investigation.md) has what was found, what changed");
+        line("(with before and after figures) and what is left.");
+        line("");
     }
 
     private static void TestHostsSection(Action<string> line)

@@ -82,8 +82,8 @@ internal static partial class Sections
             select new SizeResult(variant, plugins, file.Length)];
 
     /// <summary>
-    /// Requests/s and p99 latency with wrk (one thread, 16 connections, <paramref name="seconds"/> s per run, loopback)
-    /// through plugin p-0001's GET /ping and GET /items/{id} and through the same handlers mapped directly on the app,
+    /// Requests/s and p99 latency with wrk (one thread, 16 connections, <paramref name="seconds"/> s per run, loopback;
+    /// the server pinned to CPU 0 and wrk to CPU 1, so the two never compete for a core) through plugin p-0001's GET /ping and GET /items/{id} and through the same handlers mapped directly on the app,
     /// alternating, <paramref name="rounds"/> rounds; then plugin p-0001 is switched off and on again by editing
     /// appsettings.json and the plugin routes are measured again against the direct ones.
     /// </summary>
@@ -95,7 +95,7 @@ internal static partial class Sections
         var original = await File.ReadAllTextAsync(settings);
         var port = Startup.FreePort();
         var output = new System.Text.StringBuilder();
-        using var process = Startup.Launch(executable, port, output);
+        using var process = Startup.Launch(executable, port, output, cpus: ServerCpu);
         var results = new List<ThroughputResult>();
         try
         {
@@ -135,7 +135,7 @@ internal static partial class Sections
             await process.WaitForExitAsync();
         }
 
-        var setup = string.Create(Inv, $"Compose host with {plugins} plugins (JIT, framework-dependent Release publish); `wrk -t1 -c16 -d{seconds}s --latency`; {rounds} alternating rounds per route and phase; wrk {WrkVersion()}.");
+        var setup = string.Create(Inv, $"Compose host with {plugins} plugins (JIT, framework-dependent Release publish) pinned to CPU {ServerCpu}; `taskset -c {WrkCpu} wrk -t1 -c16 -d{seconds}s --latency`; {rounds} alternating rounds per route and phase; wrk {WrkVersion()}.");
         return (results, setup);
     }
 
@@ -206,9 +206,15 @@ internal static partial class Sections
         throw new TimeoutException($"{url} did not answer {status} within 60 s.");
     }
 
+    /// <summary>The CPU the server under load runs on.</summary>
+    private const string ServerCpu = "0";
+
+    /// <summary>The CPU wrk runs on.</summary>
+    private const string WrkCpu = "1";
+
     private static (double Rps, double P99) Wrk(string url, int seconds)
     {
-        var result = Shell.Run(Environment.CurrentDirectory, "wrk", ["-t1", "-c16", $"-d{seconds}s", "--latency", url]).EnsureSuccess();
+        var result = Shell.Run(Environment.CurrentDirectory, "taskset", ["-c", WrkCpu, "wrk", "-t1", "-c16", $"-d{seconds}s", "--latency", url]).EnsureSuccess();
         var rps = RequestsPerSecond().Match(result.Output);
         var p99 = P99().Match(result.Output);
         var errors = NonSuccess().Match(result.Output);

@@ -32,16 +32,26 @@ internal static class Startup
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts the published host <paramref name="executable"/> (native or apphost) on <paramref name="port"/>, collecting its output into <paramref name="output"/>.</summary>
-    public static Process Launch(string executable, int port, StringBuilder output)
+    /// <summary>
+    /// Starts the published host <paramref name="executable"/> (native or apphost) on <paramref name="port"/>, collecting
+    /// its output into <paramref name="output"/>; pinned with <c>taskset</c> to <paramref name="cpus"/> when given.
+    /// </summary>
+    public static Process Launch(string executable, int port, StringBuilder output, string? cpus = null)
     {
-        var info = new ProcessStartInfo(executable)
+        var info = new ProcessStartInfo(cpus is null ? executable : "taskset")
         {
             WorkingDirectory = Path.GetDirectoryName(executable)!, // content root: appsettings.json is read from here
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (cpus is not null)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(cpus);
+            info.ArgumentList.Add(executable);
+        }
+
         info.Environment["ASPNETCORE_URLS"] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}");
         var process = new Process { StartInfo = info };
         DataReceivedEventHandler append = (_, e) =>

@@ -59,8 +59,8 @@ public sealed class GeneratedSourceSnapshotTests
             }
             """);
 
-        Assert.True(host.IndexOf("\"aardvark\\u001F", StringComparison.Ordinal) < host.IndexOf("\"my_plugin-2\\u001F", StringComparison.Ordinal));
-        Assert.True(host.IndexOf("\"my_plugin-2\\u001F", StringComparison.Ordinal) < host.IndexOf("\"zebra\\u001F", StringComparison.Ordinal));
+        Assert.True(host.IndexOf("\"aardvark\\u001F", StringComparison.Ordinal) < host.IndexOf("\\u001Emy_plugin-2\\u001F", StringComparison.Ordinal));
+        Assert.True(host.IndexOf("\\u001Emy_plugin-2\\u001F", StringComparison.Ordinal) < host.IndexOf("\\u001Ezebra\\u001F", StringComparison.Ordinal));
         Assert.Contains("Quotes \\\"escaped\\\" and a\\nnew line\\u001F", host, StringComparison.Ordinal);
         Snapshot.Match(host);
     }
