@@ -6,6 +6,8 @@ namespace Compose.Generator;
 /// <summary>Writes C# from the models. Touches no Roslyn symbol; output depends only on its input, in a stable order.</summary>
 internal static class SourceEmitter
 {
+    // The separators of the descriptor table, as Compose.Hosting.ServerPluginSet decodes it (the generator cannot
+    // reference that runtime assembly).
     private const char FieldSeparator = '\u001F';
     private const char RecordSeparator = '\u001E';
 

@@ -31,7 +31,6 @@ public sealed class ServerPluginSetTests
         Assert.Equal("index.js", hello.EntryScript);
         Assert.Equal("_content/Compose.Samples.HelloWorld", hello.WebAssetsPath);
         Assert.Equal(typeof(HelloWorld.HelloWorldPlugin), hello.PluginType);
-        Assert.Same(hello.AssemblyName, descriptors["hello-world"].AssemblyName);
     }
 
     [Fact]

@@ -25,14 +25,19 @@ internal static class PluginSettings
     /// <param name="environment">The host's environment name.</param>
     public static bool AllowsEnvironment(ServerPluginDescriptor descriptor, IConfiguration? section, string environment)
     {
-        var configured = section?.GetSection(EnvironmentsKey);
-        IEnumerable<string> allowed = configured is null
-            ? descriptor.Environments
-            : configured.Value is { } list
-            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                : configured.GetChildren().Select(child => child.Value ?? string.Empty).Where(value => value.Length > 0).ToList() is { Count: > 0 } items
-                    ? items
-                    : descriptor.Environments;
+        IEnumerable<string> allowed = descriptor.Environments;
+        if (section?.GetSection(EnvironmentsKey) is { } configured)
+        {
+            if (configured.Value is { } list)
+            {
+                allowed = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            }
+            else if (configured.GetChildren().Select(child => child.Value ?? string.Empty).Where(value => value.Length > 0).ToList() is { Count: > 0 } items)
+            {
+                allowed = items;
+            }
+        }
+
         var any = false;
         foreach (var name in allowed)
         {

@@ -28,10 +28,10 @@ namespace Compose.Hosting;
 public abstract class ServerPluginSet
 {
     /// <summary>The byte that ends each field of a <see cref="Table"/> record (U+001F, the ASCII unit separator).</summary>
-    public const byte FieldSeparator = 0x1F;
+    private const byte FieldSeparator = 0x1F;
 
     /// <summary>The byte that ends each <see cref="Table"/> record (U+001E, the ASCII record separator).</summary>
-    public const byte RecordSeparator = 0x1E;
+    private const byte RecordSeparator = 0x1E;
 
     private const int FieldCount = 9;
     private static ReadOnlySpan<byte> ExitAsyncFlag => "ExitAsync"u8;
@@ -103,16 +103,22 @@ public abstract class ServerPluginSet
 
             var record = table[..length];
             table = table[(length + 1)..];
-            var fields = 0;
-            for (var i = 0; i < record.Length && fields <= FieldCount; i++)
+
+            // Nine fields, each ended by U+001F, and nothing after the last.
+            var rest = record;
+            for (var field = 0; field < FieldCount; field++)
             {
-                if (record[i] == FieldSeparator && fields++ < FieldCount)
+                var end = rest.IndexOf(FieldSeparator);
+                if (end < 0)
                 {
-                    ends[fields - 1] = i;
+                    throw Malformed(registrations.Count, $"a record does not have {FieldCount} fields");
                 }
+
+                ends[field] = record.Length - rest.Length + end;
+                rest = rest[(end + 1)..];
             }
 
-            if (fields != FieldCount || ends[FieldCount - 1] != record.Length - 1)
+            if (!rest.IsEmpty)
             {
                 throw Malformed(registrations.Count, $"a record does not have {FieldCount} fields");
             }
