@@ -17,9 +17,6 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Information, "[ticker] Background task stopped after {Count} tick(s).")]
     public static partial void Stopped(ILogger logger, long count);
 
-    [LoggerMessage(5, LogLevel.Error, "[ticker] Background task not started: {Message}")]
-    public static partial void NotTicking(ILogger logger, string message);
-
     [LoggerMessage(6, LogLevel.Information, "[ticker] Echo connection closed: {Status} {Description}")]
     public static partial void EchoClosed(ILogger logger, string status, string? description);
 

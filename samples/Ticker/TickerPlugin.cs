@@ -69,7 +69,8 @@ public sealed class TickerPlugin(TickerState state, IOptions<TickerOptions> opti
             .Validate(settings => settings.IntervalMilliseconds > 0, "Compose:Plugins:ticker:IntervalMilliseconds must be a positive number of milliseconds.");
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TickerState>();
-        services.AddHostedService<TickerService>();
+        services.AddSingleton<TickerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<TickerService>()); // Compose owns it: started only while the plugin serves
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Add(TickerJsonContext.Default));
     }
 

@@ -22,18 +22,9 @@ public sealed class TickerService(
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        TimeSpan interval;
-        try
-        {
-            interval = TimeSpan.FromMilliseconds(options.Value.IntervalMilliseconds);
-        }
-        catch (OptionsValidationException ex)
-        {
-            // An exception escaping ExecuteAsync would stop the whole host; bad settings fail only this plugin
-            // (TickerPlugin.InitAsync reports them the same way, and Compose marks the plugin failed).
-            Log.NotTicking(logger, ex.Message);
-            return;
-        }
+        // Invalid settings fail TickerPlugin.InitAsync (options validation), and Compose never starts the hosted
+        // services of a failed plugin; were this to throw anyway, Compose would restart it, never stop the host.
+        var interval = TimeSpan.FromMilliseconds(options.Value.IntervalMilliseconds);
 
         Log.Started(logger, interval.TotalMilliseconds);
         using var timer = new PeriodicTimer(interval, timeProvider);

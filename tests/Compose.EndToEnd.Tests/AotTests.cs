@@ -358,14 +358,13 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
             (await host.GetAsync($"{Prefix}/hello-world/hello")).AssertStatus(HttpStatusCode.OK);
             AssertStatus(await host.GetAsync($"{Prefix}/llm-proxy/status"), configured: false, model: "not set");
 
-            // The catalog shows the failure and its reason.
+            // The catalog shows the failure, but not its reason: exception text is for the log outside Development.
             using (var catalog = (await host.GetAsync(Prefix)).AssertStatus(HttpStatusCode.OK).Json())
             {
                 var plugins = Plugins(catalog);
                 var ticker = plugins["ticker"];
                 Assert.Equal("Failed", ticker.GetProperty("state").GetString());
-                var error = ticker.GetProperty("error").GetString();
-                Assert.True(error is not null && error.Contains("IntervalMilliseconds", StringComparison.Ordinal), $"The catalog's error for ticker: {ticker}");
+                Assert.Equal("failed; see the host log", ticker.GetProperty("error").GetString());
                 Assert.Equal("Running", plugins["hello-world"].GetProperty("state").GetString());
                 Assert.Equal("Running", plugins["llm-proxy"].GetProperty("state").GetString());
                 Assert.False(plugins["hello-world"].TryGetProperty("error", out _), $"hello-world has an error: {plugins["hello-world"]}");
@@ -375,9 +374,9 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
             var health = (await host.GetAsync("/health")).AssertStatus(HttpStatusCode.ServiceUnavailable);
             Assert.Equal("Unhealthy", health.Body);
 
-            // One error naming the plugin; the background task did not start either; the host keeps running.
+            // One error naming the plugin; Compose did not start its background task; the host keeps running.
             await WaitForOutputAsync(host, "Plugin 'ticker' (Ticker) failed to initialize and is not serving: ");
-            await WaitForOutputAsync(host, "[ticker] Background task not started: ");
+            Assert.DoesNotContain("[ticker] Background task started", host.Process.Output, StringComparison.Ordinal);
             Assert.False(host.Process.HasExited, "The host exited because one plugin failed.");
         });
     }

@@ -37,7 +37,8 @@ public sealed class PluginHost : IAsyncDisposable
         Action<ComposeOptions>? configure = null,
         Action<RouteGroupBuilder>? conventions = null,
         Action<WebApplicationBuilder>? configureBuilder = null,
-        Action<WebApplication>? configureApp = null)
+        Action<WebApplication>? configureApp = null,
+        string environment = "Testing")
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var descriptor in ComposedServerPlugins.Instance.Descriptors)
@@ -50,7 +51,7 @@ public sealed class PluginHost : IAsyncDisposable
             values[key] = value;
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(values);
         var logs = new CapturingLoggerProvider();

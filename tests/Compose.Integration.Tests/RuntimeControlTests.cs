@@ -21,8 +21,9 @@ public sealed class RuntimeControlTests
         Assert.Contains("Server plugin 'throwing-async'", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("cache warm-up failed", problem.RootElement.GetRawText(), StringComparison.Ordinal);
 
+        // A path it never mapped answers the same 503: the whole prefix belongs to the failed plugin.
         using var other = await host.Client.GetAsync("/api/plugins/throwing-async/unknown");
-        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, other.StatusCode);
         Assert.Equal("pong", await host.Client.GetStringAsync("/api/plugins/probe/ping"));
         Assert.Equal(1, host.Catalog.Find("throwing-async")!.RouteCount);
     }

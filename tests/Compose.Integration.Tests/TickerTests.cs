@@ -43,7 +43,7 @@ public sealed class TickerTests
     {
         var host = await StartAsync();
         await WaitForTicksAsync(host, atLeast: 2);
-        var service = Assert.Single(host.App.Services.GetServices<IHostedService>().OfType<TickerService>());
+        var service = host.App.Services.GetRequiredService<TickerService>();
         var state = host.App.Services.GetRequiredService<TickerState>();
 
         await host.App.StopAsync();
@@ -78,7 +78,9 @@ public sealed class TickerTests
         using var ticks = await host.Client.GetAsync($"{Prefix}/ticks");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ticks.StatusCode);
         Assert.Contains(host.Logs.Messages(LogLevel.Error), m => m.Contains("'ticker'", StringComparison.Ordinal) && m.Contains("IntervalMilliseconds", StringComparison.Ordinal));
-        await WaitForLogAsync(host, "[ticker] Background task not started: ", LogLevel.Error);
+        // Compose never starts the hosted services of a plugin that failed to initialize.
+        await Task.Delay(TimeSpan.FromMilliseconds(200));
+        Assert.DoesNotContain(host.Logs.Messages(LogLevel.Information), m => m.StartsWith("[ticker] Background task started", StringComparison.Ordinal));
         Assert.Equal(0, host.App.Services.GetRequiredService<TickerState>().Current.Count);
     }
 

@@ -19,6 +19,9 @@ public sealed class ComposeOptions
     /// <summary>The default route prefix: <c>/api/plugins</c>, as in Luker and SillyTavern.</summary>
     public const string DefaultRoutePrefix = "/api/plugins";
 
+    /// <summary>The default <see cref="InitTimeout"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultInitTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Gets or sets whether any plugin is composed. <see langword="false"/> registers no plugin service and
     /// maps no plugin route. Default <see langword="true"/>.
@@ -40,6 +43,49 @@ public sealed class ComposeOptions
     /// <c>HostOptions.ShutdownTimeout</c>.
     /// </summary>
     public TimeSpan? ExitTimeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a plugin's <see cref="IServerPlugin.InitAsync"/> task may take, counted from the call.
+    /// A plugin that has not finished by then is marked <see cref="ServerPluginState.Failed"/> ("did not finish
+    /// InitAsync within 00:00:30"), its cancellation token is signalled, its routes answer 503, and the host starts
+    /// with the others (or refuses to start under <see cref="FailFast"/>). Default 30 seconds; one plugin can override
+    /// it with <c>Compose:Plugins:{id}:InitTimeout</c>. Mirrors the generic host's <c>StartupTimeout</c>, per plugin.
+    /// </summary>
+    public TimeSpan InitTimeout { get; set; } = DefaultInitTimeout;
+
+    /// <summary>
+    /// Gets or sets whether an unhandled exception from a plugin's endpoint becomes a 500
+    /// <c>application/problem+json</c> response naming the plugin (no exception text in the body), logged once with
+    /// the plugin id and the request path. Default <see langword="true"/>. Never applies in the Development
+    /// environment, where exceptions propagate to the developer exception page (ASP.NET Core's convention). Set it to
+    /// <see langword="false"/> when the host handles exceptions itself (<c>UseExceptionHandler</c>,
+    /// <c>IExceptionHandler</c>), so its handler sees them.
+    /// </summary>
+    public bool HandleExceptions { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the delay before the first restart of a plugin's hosted service that crashed; each further crash
+    /// within <see cref="CrashWindow"/> doubles it (exponential back-off, capped at 5 minutes). Default 1 second.
+    /// </summary>
+    public TimeSpan RestartDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets how many crashes of a plugin's hosted services within <see cref="CrashWindow"/> fail the plugin:
+    /// its hosted services stay stopped and its routes answer 503. Default 3, within 60 minutes: Mattermost's rule
+    /// for crashed plugins.
+    /// </summary>
+    public int MaxCrashes { get; set; } = 3;
+
+    /// <summary>Gets or sets the window <see cref="MaxCrashes"/> is counted in. Default 60 minutes (Mattermost's rule).</summary>
+    public TimeSpan CrashWindow { get; set; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>
+    /// Gets or sets whether the conventions added to the group <c>MapServerPlugins()</c> returns (for example
+    /// <c>RequireAuthorization()</c>) also apply to the catalog (<c>MapServerPluginCatalog()</c>) and to the plugins'
+    /// web assets. Default <see langword="true"/>: one call protects all three. <see langword="false"/> is the explicit
+    /// opt-out: the catalog and the assets are then mapped on their own, and only conventions added to them apply.
+    /// </summary>
+    public bool ShareConventions { get; set; } = true;
 
     /// <summary>
     /// Gets or sets whether a plugin whose initialisation fails stops the host from starting (the start-up
@@ -65,6 +111,18 @@ public sealed class ComposeOptions
         var options = new ComposeOptions();
         options.Enabled = ReadBoolean(section, nameof(Enabled)) ?? options.Enabled;
         options.FailFast = ReadBoolean(section, nameof(FailFast)) ?? options.FailFast;
+        options.HandleExceptions = ReadBoolean(section, nameof(HandleExceptions)) ?? options.HandleExceptions;
+        options.ShareConventions = ReadBoolean(section, nameof(ShareConventions)) ?? options.ShareConventions;
+        options.InitTimeout = ReadTimeSpan(section, nameof(InitTimeout)) ?? options.InitTimeout;
+        options.RestartDelay = ReadTimeSpan(section, nameof(RestartDelay)) ?? options.RestartDelay;
+        options.CrashWindow = ReadTimeSpan(section, nameof(CrashWindow)) ?? options.CrashWindow;
+        if (section[nameof(MaxCrashes)] is { } maxCrashes && !string.IsNullOrWhiteSpace(maxCrashes))
+        {
+            options.MaxCrashes = int.TryParse(maxCrashes, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0
+                ? count
+                : throw new InvalidOperationException($"Configuration key '{Path(section, nameof(MaxCrashes))}' must be a positive whole number such as 3, not '{maxCrashes}'.");
+        }
+
         var prefix = section[nameof(RoutePrefix)];
         if (!string.IsNullOrWhiteSpace(prefix))
         {
@@ -81,15 +139,23 @@ public sealed class ComposeOptions
             options.DataRoot = dataRoot.Trim();
         }
 
-        var exitTimeout = section[nameof(ExitTimeout)];
-        if (!string.IsNullOrWhiteSpace(exitTimeout))
+        options.ExitTimeout = ReadTimeSpan(section, nameof(ExitTimeout)) ?? options.ExitTimeout;
+        return options;
+    }
+
+    /// <summary>Reads a positive time span (<c>00:00:10</c>); null when the key is absent or blank.</summary>
+    /// <exception cref="InvalidOperationException">The value is not a positive time span; the message names the key.</exception>
+    internal static TimeSpan? ReadTimeSpan(IConfiguration section, string key)
+    {
+        var value = section[key];
+        if (string.IsNullOrWhiteSpace(value))
         {
-            options.ExitTimeout = TimeSpan.TryParse(exitTimeout, CultureInfo.InvariantCulture, out var timeout) && timeout > TimeSpan.Zero
-                ? timeout
-                : throw new InvalidOperationException($"Configuration key '{Path(section, nameof(ExitTimeout))}' must be a positive time span such as 00:00:10, not '{exitTimeout}'.");
+            return null;
         }
 
-        return options;
+        return TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero
+            ? span
+            : throw new InvalidOperationException($"Configuration key '{Path(section, key)}' must be a positive time span such as 00:00:10, not '{value}'.");
     }
 
     internal static bool? ReadBoolean(IConfiguration section, string key)

@@ -28,4 +28,31 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Error, "Reloaded Compose configuration ignored: {Message}")]
     public static partial void InvalidReload(ILogger logger, string message);
+
+    [LoggerMessage(9, LogLevel.Error, "Plugin '{Id}' ({Name}) did not finish InitAsync within {Timeout} and is not serving; its cancellation token was signalled")]
+    public static partial void InitTimedOut(ILogger logger, string id, string name, TimeSpan timeout);
+
+    [LoggerMessage(10, LogLevel.Information, "Waiting for {Count} server plugin(s) to finish InitAsync: {Ids}")]
+    public static partial void StillInitializing(ILogger logger, int count, string ids);
+
+    [LoggerMessage(11, LogLevel.Error, "Hosted service {Service} of plugin '{Id}' crashed: {Message}. Crash {Crashes} within the crash window; restarting it in {Delay}")]
+    public static partial void HostedServiceCrashed(ILogger logger, Exception exception, string id, string service, string message, int crashes, TimeSpan delay);
+
+    [LoggerMessage(12, LogLevel.Error, "Plugin '{Id}' ({Name}) failed: hosted service {Service} crashed {Crashes} times within {Window}; its hosted services stay stopped and its routes answer 503. Last error: {Message}")]
+    public static partial void HostedServiceFailedPlugin(ILogger logger, Exception exception, string id, string name, string service, int crashes, TimeSpan window, string message);
+
+    [LoggerMessage(13, LogLevel.Information, "Restarting hosted service {Service} of plugin '{Id}'")]
+    public static partial void HostedServiceRestarting(ILogger logger, string id, string service);
+
+    [LoggerMessage(14, LogLevel.Warning, "Hosted service {Service} of plugin '{Id}' threw while stopping: {Message}")]
+    public static partial void HostedServiceStopFailed(ILogger logger, Exception exception, string id, string service, string message);
+
+    [LoggerMessage(15, LogLevel.Warning, "Hosted service {Service} of plugin '{Id}' threw after the plugin stopped serving: {Message}")]
+    public static partial void HostedServiceEnded(ILogger logger, Exception exception, string id, string service, string message);
+
+    [LoggerMessage(16, LogLevel.Error, "Unhandled exception in an endpoint of plugin '{Id}' ({Name}) for {Method} {Path}; answered 500")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string id, string name, string method, string path);
+
+    [LoggerMessage(17, LogLevel.Error, "Unhandled exception in an endpoint of plugin '{Id}' ({Name}) for {Method} {Path} after the response had started; the connection was aborted")]
+    public static partial void HandlerFailedAfterStart(ILogger logger, Exception exception, string id, string name, string method, string path);
 }

@@ -8,12 +8,18 @@ using Microsoft.Extensions.Primitives;
 namespace Compose.Hosting;
 
 /// <summary>
-/// The endpoints of one plugin, as the router sees them. While the plugin runs they pass through unchanged;
-/// while it is switched off by configuration there are none (404); when it has failed, each keeps its route but
-/// answers 503 with a ProblemDetails body naming the plugin. A state change fires the change token, so routing
-/// rebuilds its tables once; nothing is checked per request.
+/// The endpoints of one plugin, as the router sees them. While the plugin serves they pass through, each guarded by
+/// the plugin's <see cref="PluginEndpointGuard"/> when it has one; while it is switched off by configuration there are
+/// none (404); when it has failed, every path under its prefix answers 503 with a ProblemDetails body naming it: its
+/// own routes keep their patterns, and a catch-all route (<see cref="UnavailableFallback"/>, mapped in the plugin's
+/// group before its <c>InitAsync</c> ran, and hidden while it serves) answers the rest. A state change fires the
+/// change token, so routing rebuilds its tables once; nothing is checked per request.
 /// </summary>
-internal sealed class PluginEndpointDataSource(ServerPluginEntry entry, IReadOnlyList<EndpointDataSource> sources, bool countsRoutes = true) : EndpointDataSource
+internal sealed class PluginEndpointDataSource(
+    ServerPluginEntry entry,
+    IReadOnlyList<EndpointDataSource> sources,
+    PluginEndpointGuard? guard,
+    bool countsRoutes = true) : EndpointDataSource
 {
     private readonly object _gate = new();
     private CancellationTokenSource _changed = new();
@@ -52,43 +58,82 @@ internal sealed class PluginEndpointDataSource(ServerPluginEntry entry, IReadOnl
         var all = endpoints.ToList();
         if (countsRoutes)
         {
-            entry.RouteCount = all.Count;
+            entry.RouteCount = all.Count(e => !UnavailableFallback.Marks(e));
         }
 
-        if (entry.State == ServerPluginState.Disabled)
+        switch (entry.State)
         {
-            return [];
+            case ServerPluginState.Disabled:
+                return [];
+            case ServerPluginState.Failed:
+                var unavailable = Unavailable(entry.UnavailableDetail);
+                return all.Select(e => Replace(e, unavailable, $"{e.DisplayName} (plugin '{entry.Descriptor.Id}' failed)")).ToList();
+            default:
+                return all
+                    .Where(e => !UnavailableFallback.Marks(e))
+                    .Select(e => guard is null || e.RequestDelegate is not { } handler ? e : Replace(e, guard.Wrap(handler), e.DisplayName))
+                    .ToList();
         }
-
-        if (entry.State != ServerPluginState.Failed)
-        {
-            return all;
-        }
-
-        var unavailable = Unavailable(entry.Descriptor);
-        return all
-            .Select(e => e is RouteEndpoint route
-                ? new RouteEndpoint(unavailable, route.RoutePattern, route.Order, route.Metadata, $"{route.DisplayName} (plugin '{entry.Descriptor.Id}' failed)")
-                : e)
-            .ToList();
     }
 
-    private static RequestDelegate Unavailable(ServerPluginDescriptor descriptor)
+    private static Endpoint Replace(Endpoint endpoint, RequestDelegate handler, string? displayName)
+        => endpoint is RouteEndpoint route
+            ? new RouteEndpoint(handler, route.RoutePattern, route.Order, route.Metadata, displayName)
+            : endpoint;
+
+    private static RequestDelegate Unavailable(string detail)
     {
-        var problem = new ProblemDetails
-        {
-            Type = "https://tools.ietf.org/html/rfc9110#section-15.6.4",
-            Title = "Service Unavailable",
-            Status = StatusCodes.Status503ServiceUnavailable,
-            Detail = $"Server plugin '{descriptor.Id}' ({descriptor.Name}) failed to initialize and is not serving requests.",
-        };
-        var body = JsonSerializer.SerializeToUtf8Bytes(problem, ComposeJsonContext.Default.ProblemDetails);
-        return async context =>
-        {
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.ContentType = "application/problem+json";
-            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        };
+        var body = ProblemBody.Serialize(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", detail);
+        return context => ProblemBody.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, body);
+    }
+}
+
+/// <summary>
+/// Metadata of the catch-all route <c>{RoutePrefix}/{id}/{**rest}</c> every plugin's group gets: hidden while the
+/// plugin serves (so unknown paths answer 404), answering 503 once it has failed, whether or not it mapped routes.
+/// </summary>
+internal sealed class UnavailableFallback
+{
+    public const string Pattern = "/{**compose_rest}";
+
+    public static readonly UnavailableFallback Instance = new();
+
+    public static bool Marks(Endpoint endpoint) => endpoint.Metadata.GetMetadata<UnavailableFallback>() is not null;
+
+    /// <summary>Maps the catch-all on the plugin's group; its handler is replaced by a 503 when the plugin fails.</summary>
+    public static void MapOn(IEndpointRouteBuilder group, ServerPluginDescriptor descriptor)
+        => group.Map(Pattern, static _ => Task.CompletedTask)
+            .WithMetadata(Instance)
+            .WithDisplayName($"Unavailable fallback of server plugin '{descriptor.Id}'")
+            .ExcludeFromDescription();
+}
+
+/// <summary>A ProblemDetails body serialised once, with source-generated metadata, and written as <c>application/problem+json</c>.</summary>
+internal static class ProblemBody
+{
+    public static byte[] Serialize(int status, string title, string detail)
+        => JsonSerializer.SerializeToUtf8Bytes(
+            new ProblemDetails
+            {
+                Type = status switch
+                {
+                    StatusCodes.Status400BadRequest => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+                    StatusCodes.Status500InternalServerError => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+                    StatusCodes.Status503ServiceUnavailable => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+                    _ => null,
+                },
+                Title = title,
+                Status = status,
+                Detail = detail,
+            },
+            ComposeJsonContext.Default.ProblemDetails);
+
+    public static Task WriteAsync(HttpContext context, int status, byte[] body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/problem+json";
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 }
 

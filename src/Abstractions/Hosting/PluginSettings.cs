@@ -8,6 +8,7 @@ internal static class PluginSettings
     public const string EnabledKey = "Enabled";
     public const string EnvironmentsKey = "Environments";
     public const string AuthorizationPolicyKey = "AuthorizationPolicy";
+    public const string InitTimeoutKey = "InitTimeout";
 
     /// <summary>The ids that have a section under <c>Compose:Plugins</c> in any configuration source, case-insensitive.</summary>
     public static HashSet<string> ConfiguredIds(IConfiguration pluginsSection)
@@ -51,6 +52,10 @@ internal static class PluginSettings
 
         return !any;
     }
+
+    /// <summary><c>InitTimeout</c>: this plugin's bound on InitAsync, or null for the host-wide <c>Compose:InitTimeout</c>.</summary>
+    /// <exception cref="InvalidOperationException">The value is not a positive time span.</exception>
+    public static TimeSpan? InitTimeout(IConfiguration section) => ComposeOptions.ReadTimeSpan(section, InitTimeoutKey);
 
     /// <summary><c>AuthorizationPolicy</c>: a named policy every route of the plugin requires, or null.</summary>
     public static string? AuthorizationPolicy(IConfiguration section)

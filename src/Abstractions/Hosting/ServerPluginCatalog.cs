@@ -21,11 +21,23 @@ public enum ServerPluginState
     /// <summary>Initialised; its routes serve requests.</summary>
     Running,
 
-    /// <summary>Its constructor or <see cref="IServerPlugin.InitAsync"/> threw; see <see cref="ServerPluginEntry.Error"/>.</summary>
+    /// <summary>
+    /// Not serving: its constructor or <see cref="IServerPlugin.InitAsync"/> threw, its <c>InitAsync</c> did not finish
+    /// within <c>Compose:InitTimeout</c>, or its hosted services crashed <c>Compose:MaxCrashes</c> times within
+    /// <c>Compose:CrashWindow</c> (Mattermost's rule). Every path under its prefix answers 503; see
+    /// <see cref="ServerPluginEntry.Error"/>.
+    /// </summary>
     Failed,
 
     /// <summary><see cref="IServerPlugin.ExitAsync"/> has run at shutdown.</summary>
     Stopped,
+
+    /// <summary>
+    /// Serving, but one of the hosted services its <c>ConfigureServices</c> registered crashed within
+    /// <c>Compose:CrashWindow</c> and was restarted (or is waiting to be); see <see cref="ServerPluginEntry.Error"/>. The
+    /// plugin is <see cref="Running"/> again once the window has passed without a crash. The health check reports Degraded.
+    /// </summary>
+    Degraded,
 }
 
 /// <summary>One composed plugin in the <see cref="ServerPluginCatalog"/>: its descriptor and current state.</summary>
@@ -48,10 +60,13 @@ public sealed class ServerPluginEntry
     public ServerPluginDescriptor Descriptor { get; }
 
     /// <summary>Gets the plugin's current state: <see cref="ServerPluginState.Disabled"/> while switched off, else its lifecycle state.</summary>
-    public ServerPluginState State => _switchedOff ? ServerPluginState.Disabled : _state.State;
+    public ServerPluginState State => _switchedOff ? ServerPluginState.Disabled : LifecycleState;
 
-    /// <summary>Gets the error message when the plugin has failed; otherwise <see langword="null"/>.</summary>
-    public string? Error => _state.Error;
+    /// <summary>
+    /// Gets the reason when the plugin has failed or is degraded (an exception message, which may hold details meant
+    /// for operators only: the catalog endpoint shows it in Development only); otherwise <see langword="null"/>.
+    /// </summary>
+    public string? Error => LifecycleState is ServerPluginState.Failed or ServerPluginState.Degraded ? _state.Error : null;
 
     /// <summary>
     /// Gets the number of endpoints the plugin registered, counted when routing builds its tables (so 0 until the
@@ -63,9 +78,26 @@ public sealed class ServerPluginEntry
         internal set => Volatile.Write(ref _routeCount, value);
     }
 
-    internal ServerPluginState LifecycleState => _state.State;
+    /// <summary>Gets the state apart from switching: a Degraded state whose crash window has passed reads as Running.</summary>
+    internal ServerPluginState LifecycleState
+    {
+        get
+        {
+            var box = _state;
+            return box.State == ServerPluginState.Degraded && Environment.TickCount64 >= box.Until ? ServerPluginState.Running : box.State;
+        }
+    }
+
+    /// <summary>Gets the detail of the 503 ProblemDetails a failed plugin answers with (never the exception text).</summary>
+    internal string UnavailableDetail => _state.Detail ?? $"Server plugin '{Descriptor.Id}' ({Descriptor.Name}) has failed and is not serving requests.";
 
     internal void SetState(ServerPluginState state, string? error = null) => _state = new StateBox(state, error);
+
+    /// <summary>Marks the plugin failed; <paramref name="detail"/> is what its 503 responses say (no secrets).</summary>
+    internal void SetFailed(string error, string detail) => _state = new StateBox(ServerPluginState.Failed, error) { Detail = detail };
+
+    /// <summary>Marks the plugin degraded until <paramref name="until"/> (an <see cref="Environment.TickCount64"/> value).</summary>
+    internal void SetDegraded(string error, long until) => _state = new StateBox(ServerPluginState.Degraded, error) { Until = until };
 
     /// <summary>Switches a composed plugin off or on; returns whether that changed anything.</summary>
     internal bool SwitchOff(bool off)
@@ -82,7 +114,12 @@ public sealed class ServerPluginEntry
     /// <inheritdoc/>
     public override string ToString() => $"{Descriptor} {State}";
 
-    private sealed record StateBox(ServerPluginState State, string? Error);
+    private sealed record StateBox(ServerPluginState State, string? Error)
+    {
+        public string? Detail { get; init; }
+
+        public long Until { get; init; } = long.MaxValue;
+    }
 }
 
 /// <summary>

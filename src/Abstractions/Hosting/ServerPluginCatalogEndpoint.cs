@@ -6,6 +6,7 @@ using Compose.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -14,13 +15,23 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>GET {pattern}</c> to a JSON list of every composed plugin: id, name, description, version, assembly,
-    /// state, error (when failed), route count and the URL of its entry script (when it ships web assets), like Tailchat's <c>/health</c> plugin list and Mattermost's
-    /// plugin statuses. It never shows a plugin's settings. Serialized with source-generated metadata (AOT-safe).
+    /// state, error (when failed or degraded), route count and the URL of its entry script (when it ships web assets),
+    /// like Tailchat's <c>/health</c> plugin list and Mattermost's plugin statuses. It never shows a plugin's settings,
+    /// and shows a failure's exception text only in the Development environment (elsewhere: "failed; see the host
+    /// log"), as exception messages can carry connection strings. Serialized with source-generated metadata (AOT-safe).
     /// </summary>
-    /// <param name="endpoints">The application.</param>
+    /// <remarks>
+    /// The endpoint joins the group <c>MapServerPlugins()</c> returns, so its conventions (<c>RequireAuthorization()</c>
+    /// and the like) protect the catalog too; the returned builder adds conventions to the catalog alone, and
+    /// <c>AllowAnonymous()</c> on it opens the catalog explicitly. <c>Compose:ShareConventions=false</c> maps it on its own.
+    /// </remarks>
+    /// <param name="endpoints">The application: the same route builder <c>MapServerPlugins()</c> is called on.</param>
     /// <param name="pattern">The route; default: the plugin route prefix itself (<c>/api/plugins</c>).</param>
     /// <returns>The endpoint's convention builder, for <c>RequireAuthorization()</c> and the like.</returns>
-    /// <exception cref="InvalidOperationException"><c>AddServerPlugins</c> was not called.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <c>AddServerPlugins</c> was not called, or <c>MapServerPlugins()</c> was called on another route builder while
+    /// <c>Compose:ShareConventions</c> is on.
+    /// </exception>
     public static IEndpointConventionBuilder MapServerPluginCatalog(this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string? pattern = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -28,7 +39,9 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
             ?? throw new InvalidOperationException(
                 "Server plugins are not registered: call builder.Services.AddServerPlugins(builder.Configuration) before app.MapServerPluginCatalog().");
         var catalog = runtime.Catalog;
-        return endpoints.MapGet(pattern ?? runtime.RoutePrefix, context =>
+        var development = endpoints.ServiceProvider.GetService<IHostEnvironment>()?.IsDevelopment() == true;
+        var target = runtime.Options.ShareConventions ? runtime.Root(endpoints, "MapServerPluginCatalog") : endpoints;
+        return target.MapGet(pattern ?? runtime.RoutePrefix, context =>
         {
             var listing = new ServerPluginCatalogListing(catalog.Select(entry => new ServerPluginCatalogItem(
                 entry.Descriptor.Id,
@@ -37,13 +50,24 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
                 entry.Descriptor.Version,
                 entry.Descriptor.AssemblyName,
                 entry.State.ToString(),
-                entry.State == ServerPluginState.Failed ? entry.Error : null,
+                CatalogText.For(entry, development),
                 entry.RouteCount,
                 entry.Descriptor.EntryScript is { } script ? $"{runtime.AssetsPrefix.TrimEnd('/')}/{entry.Descriptor.Id}/{script}" : null)).ToList());
             context.Response.ContentType = "application/json; charset=utf-8";
             return JsonSerializer.SerializeAsync(context.Response.Body, listing, ServerPluginCatalogJsonContext.Default.ServerPluginCatalogListing, context.RequestAborted);
         }).WithTags("Compose").WithName("ServerPluginCatalog");
     }
+}
+
+/// <summary>What the catalog says of a failure: the reason in Development, a pointer to the log elsewhere.</summary>
+file static class CatalogText
+{
+    public static string? For(ServerPluginEntry entry, bool development) => entry.State switch
+    {
+        ServerPluginState.Failed => development ? entry.Error : "failed; see the host log",
+        ServerPluginState.Degraded => development ? entry.Error : "degraded; see the host log",
+        _ => null,
+    };
 }
 
 /// <summary>The body of the catalog endpoint.</summary>

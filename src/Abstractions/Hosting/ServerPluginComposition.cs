@@ -80,14 +80,20 @@ public static class ServerPluginComposition
             }
 
             var descriptor = plugin.Descriptor;
-            var instance = new PluginInstance(plugin);
+            var instance = new PluginInstance(plugin)
+            {
+                InitTimeout = (settings is null ? null : PluginSettings.InitTimeout(settings)) ?? options.InitTimeout,
+                HostedServices = new PluginHostedServices(entries[i], options),
+            };
             services.AddSingleton(descriptor.PluginType, instance.ResolveForContainer);
             services.AddKeyedSingleton<IServerPluginContext>(
                 descriptor.Id,
                 (sp, _) => new ServerPluginContext(descriptor, pluginSection, DataRoot(options, sp)));
+            var before = services.Count;
             try
             {
                 plugin.ConfigureServices(services, pluginSection);
+                instance.HostedServices.Capture(services, before);
             }
             catch (Exception ex)
             {

@@ -4,7 +4,8 @@ namespace Compose.Hosting;
 
 /// <summary>
 /// Health of the composed plugins (Tailchat's <c>/health</c>, Mattermost's plugin statuses): Unhealthy, naming
-/// them, when any plugin has failed; Healthy otherwise. Registered by <c>AddServerPlugins</c> as
+/// them, when any plugin has failed; Degraded, naming them, when a plugin's hosted service crashed within the crash
+/// window; Healthy otherwise. Registered by <c>AddServerPlugins</c> as
 /// <c>server-plugins</c> (tag <c>compose</c>), so <c>app.MapHealthChecks("/health")</c> includes it.
 /// </summary>
 internal sealed class ServerPluginHealthCheck(ServerPluginCatalog catalog) : IHealthCheck
@@ -15,9 +16,17 @@ internal sealed class ServerPluginHealthCheck(ServerPluginCatalog catalog) : IHe
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var failed = catalog.Where(e => e.State == ServerPluginState.Failed).Select(e => e.Descriptor.Id).ToList();
+        var degraded = catalog.Where(e => e.State == ServerPluginState.Degraded).Select(e => e.Descriptor.Id).ToList();
         var data = catalog.ToDictionary(e => e.Descriptor.Id, e => (object)e.State.ToString(), StringComparer.Ordinal);
-        return Task.FromResult(failed.Count > 0
-            ? HealthCheckResult.Unhealthy($"Failed server plugins: {string.Join(", ", failed)}", data: data)
+        return Task.FromResult(
+            failed.Count > 0 ? HealthCheckResult.Unhealthy(Describe("Failed", failed, degraded), data: data)
+            : degraded.Count > 0 ? HealthCheckResult.Degraded(Describe("Degraded", degraded, []), data: data)
             : HealthCheckResult.Healthy($"{catalog.Count(e => e.State == ServerPluginState.Running)} server plugin(s) running", data));
+    }
+
+    private static string Describe(string state, List<string> ids, List<string> degraded)
+    {
+        var text = $"{state} server plugins: {string.Join(", ", ids)}";
+        return degraded.Count > 0 ? $"{text}; degraded: {string.Join(", ", degraded)}" : text;
     }
 }

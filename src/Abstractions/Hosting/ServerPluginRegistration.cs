@@ -42,6 +42,12 @@ internal sealed class PluginInstance(ServerPluginRegistration registration)
     /// <summary>Gets what the build knows about the plugin.</summary>
     public ServerPluginRegistration Registration { get; } = registration;
 
+    /// <summary>Gets or sets how long its InitAsync may take (<c>Compose:Plugins:{id}:InitTimeout</c>, else <c>Compose:InitTimeout</c>).</summary>
+    public TimeSpan InitTimeout { get; set; } = ComposeOptions.DefaultInitTimeout;
+
+    /// <summary>Gets or sets the hosted services its ConfigureServices registered, owned and supervised by the plugin.</summary>
+    public PluginHostedServices HostedServices { get; set; } = null!;
+
     /// <summary>Returns the plugin's instance, calling its constructor on first use.</summary>
     /// <param name="services">The application's root service provider, for the constructor's parameters.</param>
     public IServerPlugin GetOrCreate(IServiceProvider services)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -24,6 +25,8 @@ internal sealed class ServerPluginRuntime(
 {
     private readonly List<ActivePlugin> _active = new(enabled.Count);
     private IDisposable? _reloadSubscription;
+    private RouteGroupBuilder? _root;
+    private IEndpointRouteBuilder? _rootBuilder;
     private int _mapped;
 
     public ServerPluginCatalog Catalog => catalog;
@@ -32,7 +35,39 @@ internal sealed class ServerPluginRuntime(
 
     public string AssetsPrefix => options.AssetsPrefix;
 
+    public ComposeOptions Options => options;
+
     public bool IsMapped => Volatile.Read(ref _mapped) == 1;
+
+    /// <summary>How often the start-up wait logs the plugins still initialising.</summary>
+    internal static TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Returns the group every Compose endpoint hangs from (plugin routes and, unless
+    /// <see cref="ComposeOptions.ShareConventions"/> is off, the catalog and the web assets), creating it on
+    /// <paramref name="endpoints"/> at the first call. It has an empty prefix: conventions added to it reach all of them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The group was created on another route builder.</exception>
+    public RouteGroupBuilder Root(IEndpointRouteBuilder endpoints, string caller)
+    {
+        lock (_active)
+        {
+            if (_root is null)
+            {
+                _root = endpoints.MapGroup(string.Empty);
+                _rootBuilder = endpoints;
+            }
+            else if (!ReferenceEquals(_rootBuilder, endpoints))
+            {
+                throw new InvalidOperationException(
+                    $"{caller} was called on a different route builder than MapServerPlugins/MapServerPluginCatalog before it. The conventions of MapServerPlugins() " +
+                    "cover the catalog and the plugins' web assets only when all are mapped on the same builder; map them together, or set Compose:ShareConventions=false " +
+                    "to map the catalog and the assets on their own (then add conventions such as RequireAuthorization() to each).");
+            }
+
+            return _root;
+        }
+    }
 
     public RouteGroupBuilder Map(IEndpointRouteBuilder endpoints)
     {
@@ -43,7 +78,9 @@ internal sealed class ServerPluginRuntime(
 
         var services = endpoints.ServiceProvider;
         var stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
-        var root = endpoints.MapGroup(options.RoutePrefix);
+        var development = services.GetService<IHostEnvironment>()?.IsDevelopment() == true;
+        var root = Root(endpoints, "MapServerPlugins");
+        var prefix = options.RoutePrefix.TrimEnd('/');
         var pluginsSection = composeSection.GetSection("Plugins");
         var configured = PluginSettings.ConfiguredIds(pluginsSection);
         foreach (var (instance, entry) in enabled)
@@ -52,24 +89,28 @@ internal sealed class ServerPluginRuntime(
 
             // The plugin's group hangs from a private builder: its endpoints reach routing only through its data source.
             var pluginEndpoints = new PluginEndpointsBuilder(endpoints);
-            var group = pluginEndpoints.MapGroup("/" + descriptor.Id).WithTags(descriptor.Name);
+            var group = pluginEndpoints.MapGroup(prefix + "/" + descriptor.Id).WithTags(descriptor.Name);
             if (configured.Contains(descriptor.Id) && PluginSettings.AuthorizationPolicy(pluginsSection.GetSection(descriptor.Id)) is { } policy)
             {
                 group.RequireAuthorization(policy);
             }
 
-            var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources);
+            UnavailableFallback.MapOn(group, descriptor);
+            var guard = options.HandleExceptions && !development ? new PluginEndpointGuard(descriptor, logger) : null;
+            var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources, guard);
             ((IEndpointRouteBuilder)root).DataSources.Add(dataSource);
-            var assets = MapWebAssets(endpoints, descriptor, entry);
+            var assets = MapWebAssets(endpoints, descriptor, entry, guard);
 
             var router = new PluginRouteBuilder(group, descriptor);
-            var active = new ActivePlugin(instance.Registration, entry, dataSource, assets);
+            var active = new ActivePlugin(instance, entry, dataSource, assets, CancellationTokenSource.CreateLinkedTokenSource(stopping));
+            instance.HostedServices.Failed = active.NotifyChanged;
             entry.SetState(ServerPluginState.Initializing);
+            active.InitStarted = Stopwatch.GetTimestamp();
             try
             {
                 var plugin = instance.GetOrCreate(services);
                 active.Instance = plugin;
-                active.InitTask = plugin.InitAsync(router, stopping) ?? Task.CompletedTask;
+                active.InitTask = plugin.InitAsync(router, active.Lifetime.Token) ?? Task.CompletedTask;
             }
             catch (Exception ex)
             {
@@ -88,7 +129,11 @@ internal sealed class ServerPluginRuntime(
         return root;
     }
 
-    /// <summary>Awaits every plugin's initialisation; one plugin's failure is logged and isolated (or fatal with FailFast).</summary>
+    /// <summary>
+    /// Awaits every plugin's initialisation, each bounded by its <see cref="ComposeOptions.InitTimeout"/> counted from
+    /// its <c>InitAsync</c> call, logging every <see cref="ProgressInterval"/> the plugins still initialising. One
+    /// plugin's failure or time-out is logged and isolated (or fatal with FailFast, as soon as it happens).
+    /// </summary>
     public async Task AwaitInitializationAsync(CancellationToken cancellationToken)
     {
         foreach (var key in unknownSections)
@@ -106,35 +151,99 @@ internal sealed class ServerPluginRuntime(
             return;
         }
 
-        foreach (var plugin in _active)
+        var fatal = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var all = Task.WhenAll(_active.Select(plugin => ObserveInitializationAsync(plugin, fatal, cancellationToken)));
+        while (true)
         {
-            var descriptor = plugin.Registration.Descriptor;
-            try
+            using var tick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var progress = Task.Delay(ProgressInterval, tick.Token);
+            var first = await Task.WhenAny(fatal.Task, all, progress).ConfigureAwait(false);
+            tick.Cancel();
+            if (first == fatal.Task)
             {
-                await plugin.InitTask.WaitAsync(cancellationToken).ConfigureAwait(false);
-                plugin.Entry.SetState(ServerPluginState.Running);
-                Log.Loaded(logger, descriptor.Name, descriptor.Id);
+                throw fatal.Task.Result;
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+            if (first == all)
             {
-                throw;
-            }
-            catch (Exception ex)
-            {
-                plugin.Entry.SetState(ServerPluginState.Failed, ex.Message);
-                plugin.NotifyChanged();
-                Log.InitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
-                if (options.FailFast)
+                await all.ConfigureAwait(false);
+                if (fatal.Task.IsCompleted)
                 {
-                    throw new InvalidOperationException(
-                        $"Server plugin '{descriptor.Id}' ({descriptor.Name}) failed to initialize and Compose:FailFast is set, so the host does not start: {ex.Message}",
-                        ex);
+                    throw fatal.Task.Result;
                 }
+
+                return;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var waiting = _active.Where(p => p.Entry.LifecycleState == ServerPluginState.Initializing).Select(p => p.Registration.Descriptor.Id).ToList();
+            if (waiting.Count > 0)
+            {
+                Log.StillInitializing(logger, waiting.Count, string.Join(", ", waiting));
             }
         }
     }
 
-    /// <summary>Calls <see cref="IServerPlugin.ExitAsync"/> in reverse order, each bounded; failures are logged, never fatal.</summary>
+    private async Task ObserveInitializationAsync(ActivePlugin plugin, TaskCompletionSource<Exception> fatal, CancellationToken cancellationToken)
+    {
+        var descriptor = plugin.Registration.Descriptor;
+        var timeout = plugin.InitTimeout;
+        var remaining = timeout - Stopwatch.GetElapsedTime(plugin.InitStarted);
+        try
+        {
+            await plugin.InitTask.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            plugin.Initialized = true;
+            if (plugin.Entry.LifecycleState == ServerPluginState.Initializing)
+            {
+                plugin.Entry.SetState(ServerPluginState.Running);
+            }
+
+            Log.Loaded(logger, descriptor.Name, descriptor.Id);
+            return;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (TimeoutException)
+        {
+            var message = $"did not finish InitAsync within {timeout:c}";
+            Fail(plugin, message, "did not finish initializing in time");
+            Log.InitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
+            await plugin.Lifetime.CancelAsync().ConfigureAwait(false);
+            _ = plugin.InitTask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            if (options.FailFast)
+            {
+                fatal.TrySetResult(new InvalidOperationException(
+                    $"Server plugin '{descriptor.Id}' ({descriptor.Name}) {message} and Compose:FailFast is set, so the host does not start."));
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(plugin, ex.Message, "failed to initialize");
+            Log.InitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
+            if (options.FailFast)
+            {
+                fatal.TrySetResult(new InvalidOperationException(
+                    $"Server plugin '{descriptor.Id}' ({descriptor.Name}) failed to initialize and Compose:FailFast is set, so the host does not start: {ex.Message}",
+                    ex));
+            }
+        }
+    }
+
+    private static void Fail(ActivePlugin plugin, string error, string what)
+    {
+        var descriptor = plugin.Registration.Descriptor;
+        plugin.Entry.SetFailed(error, $"Server plugin '{descriptor.Id}' ({descriptor.Name}) {what} and is not serving requests.");
+        plugin.NotifyChanged();
+    }
+
+    /// <summary>
+    /// Calls <see cref="IServerPlugin.ExitAsync"/> in reverse order, each on the thread pool (so an implementation that
+    /// blocks before returning its task is bounded too) and each bounded by <see cref="ComposeOptions.ExitTimeout"/>
+    /// (default: the host's shutdown timeout) and by the host's stop token; failures and time-outs are logged, never
+    /// fatal, and never skip the next plugin.
+    /// </summary>
     public async Task ExitAsync(CancellationToken cancellationToken)
     {
         _reloadSubscription?.Dispose();
@@ -143,7 +252,8 @@ internal sealed class ServerPluginRuntime(
         {
             var plugin = _active[i];
             var descriptor = plugin.Registration.Descriptor;
-            if (plugin.Instance is null || plugin.Entry.LifecycleState != ServerPluginState.Running)
+            plugin.Lifetime.Cancel();
+            if (plugin.Instance is not { } instance || !plugin.Initialized)
             {
                 continue;
             }
@@ -152,16 +262,17 @@ internal sealed class ServerPluginRuntime(
             {
                 using var exitToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 exitToken.CancelAfter(timeout);
+                var token = exitToken.Token;
                 try
                 {
-                    var exit = plugin.Instance.ExitAsync(exitToken.Token) ?? Task.CompletedTask;
+                    var exit = Task.Run(() => instance.ExitAsync(token) ?? Task.CompletedTask, CancellationToken.None);
                     await exit.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
                     Log.ExitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || token.IsCancellationRequested)
                 {
                     Log.ExitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
                 }
@@ -171,7 +282,10 @@ internal sealed class ServerPluginRuntime(
                 }
             }
 
-            plugin.Entry.SetState(ServerPluginState.Stopped);
+            if (plugin.Entry.LifecycleState != ServerPluginState.Failed)
+            {
+                plugin.Entry.SetState(ServerPluginState.Stopped);
+            }
         }
     }
 
@@ -232,16 +346,39 @@ internal sealed class ServerPluginRuntime(
             {
                 plugin.NotifyChanged();
                 Log.Switched(logger, descriptor.Id, descriptor.Name, on ? "on" : "off");
+                _ = SwitchHostedServicesAsync(plugin, on);
             }
+        }
+    }
+
+    /// <summary>Stops a switched-off plugin's hosted services, or starts a switched-on plugin's again (bounded like ExitAsync).</summary>
+    private async Task SwitchHostedServicesAsync(ActivePlugin plugin, bool on)
+    {
+        var hosted = plugin.Instance is null ? null : plugin.Plugin.HostedServices;
+        if (hosted is null || hosted.Count == 0)
+        {
+            return;
+        }
+
+        using var bound = new CancellationTokenSource(options.ExitTimeout ?? hostShutdownTimeout);
+        try
+        {
+            await (on ? hosted.SwitchOnAsync(bound.Token) : hosted.StopAllAsync(bound.Token)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.HostedServiceStopFailed(logger, ex, plugin.Registration.Descriptor.Id, on ? "(starting)" : "(stopping)", ex.Message);
         }
     }
 
     /// <summary>
     /// Serves the plugin package's static web assets (Mattermost webapp bundles, Tailchat frontend plugins) at
     /// <c>{AssetsPrefix}/{id}/{path}</c> from the host's web root, where the Razor SDK puts them
-    /// (<c>_content/{PackageId}</c>). Through its own data source, so they follow the plugin's state.
+    /// (<c>_content/{PackageId}</c>). Through its own data source, so they follow the plugin's state, in the shared
+    /// root group unless <see cref="ComposeOptions.ShareConventions"/> is off, so the conventions of MapServerPlugins()
+    /// (RequireAuthorization and the like) cover them.
     /// </summary>
-    private PluginEndpointDataSource? MapWebAssets(IEndpointRouteBuilder endpoints, ServerPluginDescriptor descriptor, ServerPluginEntry entry)
+    private PluginEndpointDataSource? MapWebAssets(IEndpointRouteBuilder endpoints, ServerPluginDescriptor descriptor, ServerPluginEntry entry, PluginEndpointGuard? guard)
     {
         if (descriptor.WebAssetsPath is null
             || endpoints.ServiceProvider.GetService<Microsoft.AspNetCore.Hosting.IWebHostEnvironment>()?.WebRootFileProvider is not { } webRoot)
@@ -253,14 +390,26 @@ internal sealed class ServerPluginRuntime(
         builder.MapGet($"{options.AssetsPrefix.TrimEnd('/')}/{descriptor.Id}/{{**path}}", WebAssets.Serve(webRoot, descriptor.WebAssetsPath))
             .WithDisplayName($"Web assets of server plugin '{descriptor.Id}'")
             .ExcludeFromDescription();
-        var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)builder.DataSources, countsRoutes: false);
-        endpoints.DataSources.Add(dataSource);
+        var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)builder.DataSources, guard, countsRoutes: false);
+        (options.ShareConventions ? ((IEndpointRouteBuilder)Root(endpoints, "MapServerPlugins")).DataSources : endpoints.DataSources).Add(dataSource);
         return dataSource;
     }
 
-    private sealed class ActivePlugin(ServerPluginRegistration registration, ServerPluginEntry entry, PluginEndpointDataSource dataSource, PluginEndpointDataSource? assets)
+    private sealed class ActivePlugin(PluginInstance plugin, ServerPluginEntry entry, PluginEndpointDataSource dataSource, PluginEndpointDataSource? assets, CancellationTokenSource lifetime)
     {
-        public ServerPluginRegistration Registration { get; } = registration;
+        public PluginInstance Plugin { get; } = plugin;
+
+        public ServerPluginRegistration Registration => Plugin.Registration;
+
+        /// <summary>Gets the source of the token InitAsync received: the host's stopping token, or the plugin's own failure.</summary>
+        public CancellationTokenSource Lifetime { get; } = lifetime;
+
+        public TimeSpan InitTimeout => Plugin.InitTimeout;
+
+        public long InitStarted { get; set; }
+
+        /// <summary>Gets or sets whether InitAsync completed successfully (so ExitAsync is owed).</summary>
+        public bool Initialized { get; set; }
 
         public ServerPluginEntry Entry { get; } = entry;
 
