@@ -4,7 +4,10 @@ using Compose.EndToEnd.Tests.Infrastructure;
 
 namespace Compose.EndToEnd.Tests;
 
-/// <summary>Publishes samples/Host with Native AOT once, for all <see cref="AotTests"/>.</summary>
+/// <summary>
+/// Publishes samples/Host with Native AOT once, for all <see cref="AotTests"/> and <see cref="AotFaultTests"/>, with the
+/// fault plugins of tests/FaultPlugins composed in (<c>-p:ComposeFaultPlugins=true</c>; they run only in the environment "Faults").
+/// </summary>
 public sealed partial class AotPublishFixture : IAsyncLifetime
 {
     public TempDirectory Temp { get; } = new("aot");
@@ -34,7 +37,7 @@ public sealed partial class AotPublishFixture : IAsyncLifetime
     public async Task InitializeAsync() =>
         Publish = await DotNet.RunAsync(
             RepoPaths.Root,
-            "publish", RepoPaths.HostProject, "-c", "Release", "-r", RuntimeIdentifier, "-p:PublishAot=true", "-o", PublishDirectory);
+            "publish", RepoPaths.HostProject, "-c", "Release", "-r", RuntimeIdentifier, "-p:PublishAot=true", "-p:ComposeFaultPlugins=true", "-o", PublishDirectory);
 
     /// <summary>Fails the test, with the publish output, unless the publish succeeded and produced the native host.</summary>
     public void EnsurePublished()

@@ -89,8 +89,14 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
                 Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(host, path, key: "s3cret-key"));
             }
 
-            // Only plugin routes are protected by the sample's one call; the catalog and health stay open.
-            Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(host, Prefix, key: null));
+            // The same one call protects the catalog and the plugins' web assets (they share the plugins' conventions);
+            // health stays open for load balancers.
+            foreach (var path in new[] { Prefix, "/plugins/hello-world/index.js" })
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithKeyAsync(host, path, key: null));
+                Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(host, path, key: "s3cret-key"));
+            }
+
             Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(host, "/health", key: null));
         });
 

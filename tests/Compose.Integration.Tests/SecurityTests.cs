@@ -41,6 +41,52 @@ public sealed class SecurityTests
         Assert.Equal("open", await host.Client.GetStringAsync("/open"));
     }
 
+    [Theory]
+    [InlineData("/api/plugins")]
+    [InlineData("/plugins/hello-world/index.js")]
+    public async Task ConventionsOfMapServerPlugins_AlsoProtectTheCatalogAndTheWebAssets(string path)
+    {
+        await using var host = await StartWithAuthAsync(
+            ["probe", "hello-world"], fallback: false, conventions: group => group.RequireAuthorization(), mapMore: app => app.MapServerPluginCatalog());
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.GetAsync(path)).StatusCode);
+        Assert.NotEqual(HttpStatusCode.Unauthorized, (await Send(host, path, "alice")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AllowAnonymousOnTheCatalog_OpensItExplicitly()
+    {
+        await using var host = await StartWithAuthAsync(
+            ["probe"], fallback: false, conventions: group => group.RequireAuthorization(), mapMore: app => app.MapServerPluginCatalog().AllowAnonymous());
+
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/api/plugins")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.GetAsync("/api/plugins/probe/ping")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ShareConventionsOff_MapsTheCatalogAndAssetsOnTheirOwn()
+    {
+        await using var host = await StartWithAuthAsync(
+            ["probe", "hello-world"],
+            fallback: false,
+            conventions: group => group.RequireAuthorization(),
+            settings: new Dictionary<string, string?> { ["Compose:ShareConventions"] = "false" },
+            mapMore: app => app.MapServerPluginCatalog());
+
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/api/plugins")).StatusCode);
+        Assert.NotEqual(HttpStatusCode.Unauthorized, (await host.Client.GetAsync("/plugins/hello-world/index.js")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.GetAsync("/api/plugins/probe/ping")).StatusCode);
+    }
+
+    [Fact]
+    public async Task CatalogOnAnotherRouteBuilder_IsRefusedWithTheFix()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartWithAuthAsync(
+            ["probe"], fallback: false, mapMore: app => app.MapGroup("/admin").MapServerPluginCatalog()));
+
+        Assert.Contains("Compose:ShareConventions=false", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task PluginSectionNamesAPolicyForThatPluginAlone()
     {
@@ -156,7 +202,8 @@ public sealed class SecurityTests
         string[] plugins,
         bool fallback,
         Action<RouteGroupBuilder>? conventions = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null,
+        Action<WebApplication>? mapMore = null)
         => PluginHost.StartAsync(
             plugins,
             settings,
@@ -178,6 +225,7 @@ public sealed class SecurityTests
                 app.UseAuthentication();
                 app.UseAuthorization();
                 app.MapGet("/open", () => "open").AllowAnonymous();
+                mapMore?.Invoke(app);
             });
 
     private static Task<HttpResponseMessage> Send(PluginHost host, string path, string user, string? role = null)

@@ -151,6 +151,13 @@ public sealed class ChildProcess : IAsyncDisposable
         throw new TimeoutException(Describe(CommandLine, $"did not answer {url} within {timeout.TotalSeconds:F0}s ({last?.Message})", Output));
     }
 
+    /// <summary>Sends SIGTERM (what a container runtime or systemd sends to stop a service); Unix only.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
     /// <summary>Kills the process and every process it started; does nothing when it already exited.</summary>
     public void Kill()
     {
