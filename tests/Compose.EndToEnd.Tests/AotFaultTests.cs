@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using Compose.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Compose.EndToEnd.Tests;
 
@@ -12,7 +13,7 @@ namespace Compose.EndToEnd.Tests;
 /// </summary>
 [Trait("Category", "Aot")]
 [Collection(EndToEndCollection.Name)]
-public sealed partial class AotFaultTests(AotPublishFixture publish) : IClassFixture<AotPublishFixture>
+public sealed partial class AotFaultTests(AotPublishFixture publish, ITestOutputHelper output) : IClassFixture<AotPublishFixture>
 {
     private const string Prefix = "/api/plugins";
 
@@ -41,6 +42,7 @@ public sealed partial class AotFaultTests(AotPublishFixture publish) : IClassFix
         await host.DiagnoseAsync(async () =>
         {
             // The hanging plugin held start-up for its 2 s bound only, and is named in one error line.
+            output.WriteLine($"First answer {clock.Elapsed.TotalSeconds:F2} s after the start (InitTimeout 2 s).");
             Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"The host answered after {clock.Elapsed}, before the init bound.");
             Assert.Contains("Plugin 'fault-hang-init' (fault-hang-init) did not finish InitAsync within 00:00:02 and is not serving", host.Process.Output, StringComparison.Ordinal);
 
@@ -50,14 +52,14 @@ public sealed partial class AotFaultTests(AotPublishFixture publish) : IClassFix
                 var result = await host.GetAsync($"{Prefix}/{path}");
                 result.AssertStatus(HttpStatusCode.ServiceUnavailable);
                 Assert.Equal("application/problem+json", result.MediaType);
-                Assert.Contains("Server plugin 'fault-", result.Body, StringComparison.Ordinal);
+                Assert.StartsWith("Server plugin 'fault-", Detail(result), StringComparison.Ordinal);
                 Assert.DoesNotContain("hunter2", result.Body, StringComparison.Ordinal);
             }
 
             // A throwing handler: 500 problem+json naming the plugin, the exception text only in the log.
             var thrown = (await host.GetAsync($"{Prefix}/fault-handlers/async")).AssertStatus(HttpStatusCode.InternalServerError);
             Assert.Equal("application/problem+json", thrown.MediaType);
-            Assert.Contains("Server plugin 'fault-handlers' (fault-handlers) failed to process the request.", thrown.Body, StringComparison.Ordinal);
+            Assert.Equal("Server plugin 'fault-handlers' (fault-handlers) failed to process the request.", Detail(thrown));
             Assert.DoesNotContain("hunter2", thrown.Body, StringComparison.Ordinal);
             await WaitForOutputAsync(host, "Unhandled exception in an endpoint of plugin 'fault-handlers' (fault-handlers) for GET /api/plugins/fault-handlers/async; answered 500");
 
@@ -70,6 +72,7 @@ public sealed partial class AotFaultTests(AotPublishFixture publish) : IClassFix
             var restartsBefore = Restarts(host.Process.Output);
             var wrk = await RunWrkAsync(new Uri(host.BaseAddress, Prefix + "/hello-world/hello"));
             var restartsDuring = Restarts(host.Process.Output) - restartsBefore;
+            output.WriteLine($"wrk ({WrkSeconds} s) while CrashingService was restarted {restartsDuring} times:{Environment.NewLine}{wrk}");
             Assert.True(restartsDuring >= 2, $"The crashing service was restarted {restartsDuring} time(s) during the load run.");
             Assert.DoesNotContain("Non-2xx or 3xx responses", wrk, StringComparison.Ordinal);
             Assert.DoesNotContain("Socket errors", wrk, StringComparison.Ordinal);
@@ -83,9 +86,16 @@ public sealed partial class AotFaultTests(AotPublishFixture publish) : IClassFix
             host.Process.Terminate();
             var exited = await host.Process.WaitForExitAsync(TimeSpan.FromSeconds(30));
             stop.Stop();
+            output.WriteLine($"SIGTERM to exit: {stop.Elapsed.TotalSeconds:F2} s (ExitTimeout 2 s, ExitAsync blocks 60 s).");
             Assert.True(stop.Elapsed < TimeSpan.FromSeconds(10), $"SIGTERM shutdown took {stop.Elapsed}; the exit bound is 2 s.");
             Assert.Contains("Plugin 'fault-exit-blocks' (fault-exit-blocks) did not finish ExitAsync within 00:00:02; shutdown goes on without it", exited.Output, StringComparison.Ordinal);
         });
+    }
+
+    private static string? Detail(HttpResult result)
+    {
+        using var problem = result.Json();
+        return problem.RootElement.GetProperty("detail").GetString();
     }
 
     private static int Restarts(string output) => Regex.Matches(output, "Restarting hosted service CrashingService of plugin 'fault-crashing-service'").Count;

@@ -83,12 +83,34 @@ public sealed class PluginHost : IAsyncDisposable
     }
 }
 
-/// <summary>Keeps every log line, so tests can assert what the runtime reported.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider
+/// <summary>Keeps every log line with the scope values active when it was written, so tests can assert what was reported.</summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
-    public ConcurrentQueue<(LogLevel Level, string Category, string Message, Exception? Exception)> Entries { get; } = new();
+    private IExternalScopeProvider? _scopes;
+
+    public ConcurrentQueue<(LogLevel Level, string Category, string Message, Exception? Exception, IReadOnlyDictionary<string, object?> Scope)> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    private IReadOnlyDictionary<string, object?> CurrentScope()
+    {
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        _scopes?.ForEachScope(
+            static (scope, values) =>
+            {
+                if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
+                {
+                    foreach (var (key, value) in pairs)
+                    {
+                        values[key] = value;
+                    }
+                }
+            },
+            values);
+        return values;
+    }
 
     public IEnumerable<string> Messages(LogLevel level) => Entries.Where(e => e.Level == level).Select(e => e.Message);
 
@@ -99,11 +121,11 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
     private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
+            where TState : notnull => owner._scopes?.Push(state);
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => owner.Entries.Enqueue((logLevel, category, formatter(state, exception), exception));
+            => owner.Entries.Enqueue((logLevel, category, formatter(state, exception), exception, owner.CurrentScope()));
     }
 }

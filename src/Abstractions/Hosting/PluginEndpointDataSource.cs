@@ -71,7 +71,7 @@ internal sealed class PluginEndpointDataSource(
             default:
                 return all
                     .Where(e => !UnavailableFallback.Marks(e))
-                    .Select(e => guard is null || e.RequestDelegate is not { } handler ? e : Replace(e, guard.Wrap(handler), e.DisplayName))
+                    .Select(e => guard is null || e.RequestDelegate is not { } handler ? e : Replace(e, guard.Wrap(handler, (e as RouteEndpoint)?.RoutePattern.RawText), e.DisplayName))
                     .ToList();
         }
     }

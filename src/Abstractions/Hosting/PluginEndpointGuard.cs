@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,49 +9,77 @@ using Microsoft.Extensions.Logging;
 namespace Compose.Hosting;
 
 /// <summary>
-/// Turns an unhandled exception from one plugin's endpoint into a 500 <c>application/problem+json</c> response that
-/// names the plugin and carries no exception text, logged once with the plugin id and the request path. Used outside
-/// the Development environment while <see cref="ComposeOptions.HandleExceptions"/> is on; in Development exceptions
-/// propagate to the developer exception page, as in any ASP.NET Core app.
+/// Wraps each endpoint of one plugin: names the plugin on the request's telemetry (the <c>compose.plugin.id</c> tag on
+/// ASP.NET Core's <c>http.server.request.duration</c> and on the request activity), runs the handler inside the
+/// plugin's log scope (<c>PluginId</c>, <c>PluginRoute</c>), and, when <paramref name="handleExceptions"/> is on (outside
+/// the Development environment while <see cref="ComposeOptions.HandleExceptions"/> is on), turns an unhandled
+/// exception into a 500 <c>application/problem+json</c> response that names the plugin and carries no exception text,
+/// logged once with the plugin id and the request path. In Development exceptions propagate to the developer
+/// exception page, as in any ASP.NET Core app.
 /// </summary>
 /// <remarks>
-/// The guard wraps each endpoint's <see cref="RequestDelegate"/> when routing builds its tables. A request that
-/// completes synchronously pays one delegate call and one <see cref="Task.IsCompletedSuccessfully"/> check; only an
-/// asynchronous one adds a state machine. The response goes through the host's <see cref="IProblemDetailsService"/>
+/// The wrapper is applied to each endpoint's <see cref="RequestDelegate"/> when routing builds its tables, with the
+/// plugin id and the route captured, so nothing is looked up per request: a metrics-tags feature read (present only
+/// while a listener collects <c>http.server.request.duration</c>), a scope push, one delegate call and one
+/// <see cref="Task.IsCompletedSuccessfully"/> check; only an asynchronous handler adds a state machine. The response goes through the host's <see cref="IProblemDetailsService"/>
 /// when it has one (so <c>AddProblemDetails</c> customisations apply), otherwise it is written from a body
 /// serialised once. A <see cref="BadHttpRequestException"/> keeps its own status code. An exception after the response
 /// has started cannot become a ProblemDetails body: it is logged and the connection aborted. An
 /// <see cref="OperationCanceledException"/> of a request the client aborted is not an error.
 /// </remarks>
-internal sealed class PluginEndpointGuard(ServerPluginDescriptor descriptor, ILogger logger)
+internal sealed class PluginEndpointGuard(ServerPluginDescriptor descriptor, ILogger logger, bool handleExceptions)
 {
     private readonly string _detail = $"Server plugin '{descriptor.Id}' ({descriptor.Name}) failed to process the request.";
+    private readonly KeyValuePair<string, object?> _tag = new(ComposeTelemetry.PluginIdTag, descriptor.Id);
     private byte[]? _body;
 
-    public RequestDelegate Wrap(RequestDelegate inner) => context =>
+    /// <summary>Wraps one endpoint's handler; <paramref name="route"/> is its route pattern, for the log scope.</summary>
+    public RequestDelegate Wrap(RequestDelegate inner, string? route)
     {
-        Task task;
-        try
+        var scope = new PluginLogScope(descriptor.Id, route);
+        return context =>
         {
-            task = inner(context);
-        }
-        catch (Exception ex)
-        {
-            return HandleAsync(context, ex);
-        }
+            context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(_tag);
+            Activity.Current?.SetTag(ComposeTelemetry.PluginIdTag, descriptor.Id);
+            var pushed = scope.Begin(logger);
+            Task task;
+            try
+            {
+                task = inner(context);
+            }
+            catch (Exception ex) when (handleExceptions)
+            {
+                task = HandleAsync(context, ex);
+            }
+            catch
+            {
+                pushed?.Dispose();
+                throw;
+            }
 
-        return task.IsCompletedSuccessfully ? Task.CompletedTask : AwaitAsync(task, context);
-    };
+            if (task.IsCompletedSuccessfully)
+            {
+                pushed?.Dispose();
+                return Task.CompletedTask;
+            }
 
-    private async Task AwaitAsync(Task task, HttpContext context)
+            return AwaitAsync(task, context, pushed);
+        };
+    }
+
+    private async Task AwaitAsync(Task task, HttpContext context, IDisposable? scope)
     {
         try
         {
             await task.ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (handleExceptions)
         {
             await HandleAsync(context, ex).ConfigureAwait(false);
+        }
+        finally
+        {
+            scope?.Dispose();
         }
     }
 

@@ -38,6 +38,11 @@ internal sealed class PluginHostedServices(ServerPluginEntry entry, ComposeOptio
     /// <summary>Gets or sets what runs when the plugin fails because of its crashes (the runtime re-renders its routes).</summary>
     public Action? Failed { get; set; }
 
+    /// <summary>Gets or sets where restarts are counted (<c>compose.plugin.restarts</c>).</summary>
+    public ComposeInstruments? Instruments { get; set; }
+
+    private PluginLogScope Scope => field ??= new PluginLogScope(entry.Descriptor.Id);
+
     private ServerPluginDescriptor Descriptor => entry.Descriptor;
 
     /// <summary>
@@ -225,6 +230,7 @@ internal sealed class PluginHostedServices(ServerPluginEntry entry, ComposeOptio
                     if (owner.MayRun)
                     {
                         Log.HostedServiceRestarting(owner._logger, owner.Descriptor.Id, Name);
+                        owner.Instruments?.Restarts.Add(1, new KeyValuePair<string, object?>(ComposeTelemetry.PluginIdTag, owner.Descriptor.Id));
                         await StartCoreAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
@@ -248,6 +254,9 @@ internal sealed class PluginHostedServices(ServerPluginEntry entry, ComposeOptio
 
             var generation = ++_generation;
             _running = true;
+
+            // The plugin's log scope flows into the service's ExecuteAsync, which StartAsync starts.
+            using var scope = owner.Scope.Begin(owner._logger);
             try
             {
                 _inner ??= services.GetRequiredKeyedService<IHostedService>(key);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using System.Diagnostics.Metrics;
 
 namespace Compose.Hosting;
 
@@ -114,6 +115,7 @@ public static class ServerPluginComposition
 
         var catalog = new ServerPluginCatalog(entries);
         services.AddSingleton(catalog);
+        services.AddSingleton(sp => new ComposeInstruments(sp.GetService<IMeterFactory>(), catalog));
         services.AddSingleton(sp => new ServerPluginRuntime(
             options,
             section,
@@ -121,9 +123,14 @@ public static class ServerPluginComposition
             enabled,
             unknown,
             sp.GetService<ILoggerFactory>()?.CreateLogger("Compose.ServerPlugins") ?? NullLogger.Instance,
-            sp.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30)));
+            sp.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30),
+            sp.GetRequiredService<ComposeInstruments>()));
         services.AddSingleton<IHostedService>(sp => new ServerPluginLifecycle(sp.GetRequiredService<ServerPluginRuntime>()));
-        services.AddHealthChecks().AddCheck(ServerPluginHealthCheck.Name, new ServerPluginHealthCheck(catalog), tags: [ServerPluginHealthCheck.Tag]);
+        var health = services.AddHealthChecks().AddCheck(ServerPluginHealthCheck.Name, new ServerPluginHealthCheck(catalog), tags: [ServerPluginHealthCheck.Tag]);
+        foreach (var entry in entries)
+        {
+            health.AddCheck($"{ServerPluginHealthCheck.Name}:{entry.Descriptor.Id}", new PluginHealthCheck(entry), tags: [PluginHealthCheck.Tag]);
+        }
         return services;
     }
 

@@ -30,3 +30,26 @@ internal sealed class ServerPluginHealthCheck(ServerPluginCatalog catalog) : IHe
         return degraded.Count > 0 ? $"{text}; degraded: {string.Join(", ", degraded)}" : text;
     }
 }
+
+/// <summary>
+/// Health of one composed plugin, registered as <c>server-plugins:{id}</c> with the tag <c>compose-plugin</c> beside the
+/// aggregate <c>server-plugins</c> (tag <c>compose</c>): a host maps only the aggregate
+/// (<c>Predicate = r => r.Tags.Contains("compose")</c>) or every plugin's (Aspire's health per integration).
+/// Unhealthy when failed, Degraded when degraded, Healthy otherwise (a disabled plugin is healthy: it was switched off).
+/// </summary>
+internal sealed class PluginHealthCheck(ServerPluginEntry entry) : IHealthCheck
+{
+    public const string Tag = "compose-plugin";
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var state = entry.State;
+        var description = $"Server plugin '{entry.Descriptor.Id}' is {state}";
+        return Task.FromResult(state switch
+        {
+            ServerPluginState.Failed => HealthCheckResult.Unhealthy(description),
+            ServerPluginState.Degraded => HealthCheckResult.Degraded(description),
+            _ => HealthCheckResult.Healthy(description),
+        });
+    }
+}

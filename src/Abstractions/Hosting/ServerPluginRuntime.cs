@@ -21,10 +21,12 @@ internal sealed class ServerPluginRuntime(
     IReadOnlyList<(PluginInstance Plugin, ServerPluginEntry Entry)> enabled,
     IReadOnlyList<string> unknownSections,
     ILogger logger,
-    TimeSpan hostShutdownTimeout) : IDisposable, IAsyncDisposable
+    TimeSpan hostShutdownTimeout,
+    ComposeInstruments instruments) : IDisposable, IAsyncDisposable
 {
     private readonly List<ActivePlugin> _active = new(enabled.Count);
     private IDisposable? _reloadSubscription;
+    private Activity? _initActivity;
     private RouteGroupBuilder? _root;
     private IEndpointRouteBuilder? _rootBuilder;
     private int _mapped;
@@ -83,6 +85,9 @@ internal sealed class ServerPluginRuntime(
         var prefix = options.RoutePrefix.TrimEnd('/');
         var pluginsSection = composeSection.GetSection("Plugins");
         var configured = PluginSettings.ConfiguredIds(pluginsSection);
+        var previousActivity = Activity.Current;
+        _initActivity = ComposeInstruments.ActivitySource.StartActivity("compose.plugins.init");
+        var initParent = _initActivity?.Context ?? default;
         foreach (var (instance, entry) in enabled)
         {
             var descriptor = instance.Registration.Descriptor;
@@ -96,7 +101,7 @@ internal sealed class ServerPluginRuntime(
             }
 
             UnavailableFallback.MapOn(group, descriptor);
-            var guard = options.HandleExceptions && !development ? new PluginEndpointGuard(descriptor, logger) : null;
+            var guard = new PluginEndpointGuard(descriptor, logger, handleExceptions: options.HandleExceptions && !development);
             var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources, guard);
             ((IEndpointRouteBuilder)root).DataSources.Add(dataSource);
             var assets = MapWebAssets(endpoints, descriptor, entry, guard);
@@ -104,8 +109,14 @@ internal sealed class ServerPluginRuntime(
             var router = new PluginRouteBuilder(group, descriptor);
             var active = new ActivePlugin(instance, entry, dataSource, assets, CancellationTokenSource.CreateLinkedTokenSource(stopping));
             instance.HostedServices.Failed = active.NotifyChanged;
+            instance.HostedServices.Instruments = instruments;
             entry.SetState(ServerPluginState.Initializing);
+
+            // The plugin's activity and log scope flow into InitAsync's continuations; the caller gets neither back.
+            active.InitActivity = ComposeInstruments.StartLifecycle("compose.plugin.init", descriptor, initParent);
+            var scope = active.LogScope.Begin(logger);
             active.InitStarted = Stopwatch.GetTimestamp();
+            active.InitStartedUtc = DateTimeOffset.UtcNow;
             try
             {
                 var plugin = instance.GetOrCreate(services);
@@ -120,10 +131,15 @@ internal sealed class ServerPluginRuntime(
             finally
             {
                 router.Close();
+                scope?.Dispose();
+                Activity.Current = previousActivity;
             }
 
+            active.TrackInitEnd();
             _active.Add(active);
         }
+
+        Activity.Current = previousActivity;
 
         _reloadSubscription = ChangeToken.OnChange(composeSection.GetReloadToken, ApplyConfiguration);
         return root;
@@ -161,12 +177,15 @@ internal sealed class ServerPluginRuntime(
             tick.Cancel();
             if (first == fatal.Task)
             {
+                _initActivity?.SetStatus(ActivityStatusCode.Error, fatal.Task.Result.Message);
+                _initActivity?.Stop();
                 throw fatal.Task.Result;
             }
 
             if (first == all)
             {
                 await all.ConfigureAwait(false);
+                _initActivity?.Stop();
                 if (fatal.Task.IsCompleted)
                 {
                     throw fatal.Task.Result;
@@ -199,6 +218,8 @@ internal sealed class ServerPluginRuntime(
             }
 
             Log.Loaded(logger, descriptor.Name, descriptor.Id);
+            ComposeInstruments.Record(instruments.InitDuration, descriptor.Id, plugin.InitElapsed, "success", null);
+            plugin.EndInit("success", null);
             return;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -210,6 +231,8 @@ internal sealed class ServerPluginRuntime(
             var message = $"did not finish InitAsync within {timeout:c}";
             Fail(plugin, message, "did not finish initializing in time");
             Log.InitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
+            ComposeInstruments.Record(instruments.InitDuration, descriptor.Id, timeout, "timeout", null);
+            plugin.EndInit("timeout", null);
             await plugin.Lifetime.CancelAsync().ConfigureAwait(false);
             _ = plugin.InitTask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             if (options.FailFast)
@@ -222,6 +245,8 @@ internal sealed class ServerPluginRuntime(
         {
             Fail(plugin, ex.Message, "failed to initialize");
             Log.InitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
+            ComposeInstruments.Record(instruments.InitDuration, descriptor.Id, plugin.InitElapsed, "failure", ex);
+            plugin.EndInit("failure", ex);
             if (options.FailFast)
             {
                 fatal.TrySetResult(new InvalidOperationException(
@@ -229,6 +254,47 @@ internal sealed class ServerPluginRuntime(
                     ex));
             }
         }
+    }
+
+    /// <summary>
+    /// Records the start-up spans after the fact, with their real start and end times, when nobody listened to the
+    /// <c>Compose</c> activity source while the plugins initialised but somebody does now: the OpenTelemetry SDK builds
+    /// its tracer provider in a hosted service's <c>StartAsync</c>, after <c>MapServerPlugins()</c> has called every
+    /// <c>InitAsync</c>. Called once the host has started.
+    /// </summary>
+    public void RecordLateInitActivities()
+    {
+        if (_initActivity is not null || _active.Count == 0 || !ComposeInstruments.ActivitySource.HasListeners())
+        {
+            return;
+        }
+
+        var previous = Activity.Current;
+        var start = _active.Min(p => p.InitStartedUtc);
+        var parent = ComposeInstruments.ActivitySource.StartActivity("compose.plugins.init", ActivityKind.Internal, default(ActivityContext), startTime: start);
+        if (parent is null)
+        {
+            return;
+        }
+
+        var end = start;
+        foreach (var plugin in _active)
+        {
+            var ended = plugin.InitStartedUtc + (plugin.InitOutcome == "timeout" ? plugin.InitTimeout : plugin.InitElapsed);
+            end = ended > end ? ended : end;
+            var activity = ComposeInstruments.ActivitySource.StartActivity(
+                "compose.plugin.init",
+                ActivityKind.Internal,
+                parent.Context,
+                [new(ComposeTelemetry.PluginIdTag, plugin.Registration.Descriptor.Id)],
+                startTime: plugin.InitStartedUtc);
+            activity?.SetEndTime(ended.UtcDateTime);
+            ComposeInstruments.Stop(activity, plugin.InitOutcome ?? "success", plugin.InitError);
+        }
+
+        parent.SetEndTime(end.UtcDateTime);
+        parent.Stop();
+        Activity.Current = previous;
     }
 
     private static void Fail(ActivePlugin plugin, string error, string what)
@@ -248,6 +314,10 @@ internal sealed class ServerPluginRuntime(
     {
         _reloadSubscription?.Dispose();
         var timeout = options.ExitTimeout ?? hostShutdownTimeout;
+        var previousActivity = Activity.Current;
+        using var exitActivity = ComposeInstruments.ActivitySource.StartActivity("compose.plugins.exit");
+        var exitParent = exitActivity?.Context ?? default;
+        Activity.Current = previousActivity;
         for (var i = _active.Count - 1; i >= 0; i--)
         {
             var plugin = _active[i];
@@ -263,23 +333,40 @@ internal sealed class ServerPluginRuntime(
                 using var exitToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 exitToken.CancelAfter(timeout);
                 var token = exitToken.Token;
+                var activity = ComposeInstruments.StartLifecycle("compose.plugin.exit", descriptor, exitParent);
+                Activity.Current = previousActivity;
+                var started = Stopwatch.GetTimestamp();
+                var (outcome, error) = ("success", (Exception?)null);
                 try
                 {
-                    var exit = Task.Run(() => instance.ExitAsync(token) ?? Task.CompletedTask, CancellationToken.None);
+                    var exit = Task.Run(
+                        () =>
+                        {
+                            Activity.Current = activity;
+                            using var scope = plugin.LogScope.Begin(logger);
+                            return instance.ExitAsync(token) ?? Task.CompletedTask;
+                        },
+                        CancellationToken.None);
                     await exit.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
+                    outcome = "timeout";
                     Log.ExitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || token.IsCancellationRequested)
                 {
+                    outcome = "timeout";
                     Log.ExitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
                 }
                 catch (Exception ex)
                 {
+                    (outcome, error) = ("failure", ex);
                     Log.ExitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
                 }
+
+                ComposeInstruments.Record(instruments.ExitDuration, descriptor.Id, Stopwatch.GetElapsedTime(started), outcome, error);
+                ComposeInstruments.Stop(activity, outcome, error);
             }
 
             if (plugin.Entry.LifecycleState != ServerPluginState.Failed)
@@ -407,6 +494,48 @@ internal sealed class ServerPluginRuntime(
         public TimeSpan InitTimeout => Plugin.InitTimeout;
 
         public long InitStarted { get; set; }
+
+        /// <summary>Gets when the InitAsync task ended (a <see cref="Stopwatch"/> timestamp), or 0 while it runs.</summary>
+        public long InitEnded { get; private set; }
+
+        /// <summary>Gets InitAsync's duration: to the end of its task, or to now while it runs.</summary>
+        public TimeSpan InitElapsed => InitEnded == 0 ? Stopwatch.GetElapsedTime(InitStarted) : Stopwatch.GetElapsedTime(InitStarted, InitEnded);
+
+        public Activity? InitActivity { get; set; }
+
+        public DateTimeOffset InitStartedUtc { get; set; }
+
+        /// <summary>Gets how InitAsync ended (<c>success</c>, <c>failure</c>, <c>timeout</c>), or null while it runs.</summary>
+        public string? InitOutcome { get; private set; }
+
+        public Exception? InitError { get; private set; }
+
+        /// <summary>Notes how InitAsync ended and ends its activity, when one was started live.</summary>
+        public void EndInit(string outcome, Exception? error)
+        {
+            (InitOutcome, InitError) = (outcome, error);
+            ComposeInstruments.Stop(InitActivity, outcome, error);
+        }
+
+        /// <summary>Gets the plugin's log scope (<c>PluginId</c>), pushed around its InitAsync and ExitAsync.</summary>
+        public PluginLogScope LogScope { get; } = new(plugin.Registration.Descriptor.Id);
+
+        /// <summary>Notes when the InitAsync task ends, so the recorded duration is the plugin's, not the host's wait.</summary>
+        public void TrackInitEnd()
+        {
+            if (InitTask.IsCompleted)
+            {
+                InitEnded = Stopwatch.GetTimestamp();
+                return;
+            }
+
+            InitTask.ContinueWith(
+                static (_, state) => ((ActivePlugin)state!).InitEnded = Stopwatch.GetTimestamp(),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
 
         /// <summary>Gets or sets whether InitAsync completed successfully (so ExitAsync is owed).</summary>
         public bool Initialized { get; set; }

@@ -1,0 +1,146 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace Compose.Hosting;
+
+/// <summary>
+/// The meter, instruments and activity source of one host's plugin runtime (names in <see cref="ComposeTelemetry"/>).
+/// The meter comes from the host's <see cref="IMeterFactory"/> when it has one (so tests and DI-scoped listeners see
+/// it), else it is created directly; the activity source is process-wide, as <see cref="ActivitySource"/> is meant to be.
+/// </summary>
+internal sealed class ComposeInstruments : IDisposable
+{
+    public static readonly ActivitySource ActivitySource = new(ComposeTelemetry.ActivitySourceName, Version);
+
+    private static readonly string[] StateNames = Enum.GetNames<ServerPluginState>().Select(n => n.ToLowerInvariant()).ToArray();
+
+    private readonly Meter _meter;
+
+    public ComposeInstruments(IMeterFactory? meterFactory, ServerPluginCatalog catalog)
+    {
+        _meter = meterFactory?.Create(new MeterOptions(ComposeTelemetry.MeterName) { Version = Version }) ?? new Meter(ComposeTelemetry.MeterName, Version);
+        InitDuration = _meter.CreateHistogram<double>("compose.plugin.init.duration", "s", "Duration of a server plugin's InitAsync, from the call to the end of its task.");
+        ExitDuration = _meter.CreateHistogram<double>("compose.plugin.exit.duration", "s", "Duration of a server plugin's ExitAsync at shutdown.");
+        Restarts = _meter.CreateCounter<long>("compose.plugin.restarts", "{restart}", "Restarts of a server plugin's crashed hosted services.");
+        _meter.CreateObservableUpDownCounter("compose.plugin.state", () => ObserveStates(catalog), "{plugin}", "Composed server plugins per state.");
+    }
+
+    public static string Version { get; } = typeof(ComposeInstruments).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public Histogram<double> InitDuration { get; }
+
+    public Histogram<double> ExitDuration { get; }
+
+    public Counter<long> Restarts { get; }
+
+    /// <summary>Records a lifecycle step's duration, with its outcome and the failure's type.</summary>
+    public static void Record(Histogram<double> histogram, string pluginId, TimeSpan elapsed, string outcome, Exception? exception)
+    {
+        if (!histogram.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList { { ComposeTelemetry.PluginIdTag, pluginId }, { ComposeTelemetry.OutcomeTag, outcome } };
+        if (exception is not null)
+        {
+            tags.Add("error.type", exception.GetType().FullName);
+        }
+
+        histogram.Record(elapsed.TotalSeconds, tags);
+    }
+
+    /// <summary>Starts a lifecycle activity (<c>compose.plugin.init</c> or <c>compose.plugin.exit</c>) for one plugin, or null when nobody listens.</summary>
+    public static Activity? StartLifecycle(string name, ServerPluginDescriptor descriptor, ActivityContext parent)
+    {
+        var activity = ActivitySource.StartActivity(name, ActivityKind.Internal, parent);
+        activity?.SetTag(ComposeTelemetry.PluginIdTag, descriptor.Id);
+        return activity;
+    }
+
+    /// <summary>Ends a lifecycle activity with its status, and an exception event when it failed.</summary>
+    public static void Stop(Activity? activity, string outcome, Exception? exception)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(ComposeTelemetry.OutcomeTag, outcome);
+        if (exception is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+            activity.SetTag("error.type", exception.GetType().FullName);
+            activity.AddEvent(new ActivityEvent("exception", tags: new ActivityTagsCollection
+            {
+                { "exception.type", exception.GetType().FullName },
+                { "exception.message", exception.Message },
+                { "exception.stacktrace", exception.ToString() },
+            }));
+        }
+        else if (outcome != "success")
+        {
+            activity.SetStatus(ActivityStatusCode.Error, outcome);
+        }
+        else
+        {
+            activity.SetStatus(ActivityStatusCode.Ok);
+        }
+
+        activity.Stop();
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    private static IEnumerable<Measurement<int>> ObserveStates(ServerPluginCatalog catalog)
+    {
+        Span<int> counts = stackalloc int[StateNames.Length];
+        foreach (var entry in catalog)
+        {
+            counts[(int)entry.State]++;
+        }
+
+        var measurements = new Measurement<int>[StateNames.Length];
+        for (var i = 0; i < measurements.Length; i++)
+        {
+            measurements[i] = new Measurement<int>(counts[i], new KeyValuePair<string, object?>(ComposeTelemetry.StateTag, StateNames[i]));
+        }
+
+        return measurements;
+    }
+}
+
+/// <summary>
+/// The log scope of a plugin: <c>PluginId</c> (and <c>PluginRoute</c> for an endpoint), as key/value pairs so structured
+/// providers (JSON console, OpenTelemetry) record them as attributes. One immutable instance per plugin or endpoint.
+/// </summary>
+internal sealed class PluginLogScope(string pluginId, string? route = null) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    private readonly string _text = route is null ? $"PluginId:{pluginId}" : $"PluginId:{pluginId} PluginRoute:{route}";
+
+    public int Count => route is null ? 1 : 2;
+
+    public KeyValuePair<string, object?> this[int index] => index switch
+    {
+        0 => new(ComposeTelemetry.PluginIdScopeKey, pluginId),
+        1 when route is not null => new(ComposeTelemetry.RouteScopeKey, route),
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    /// <summary>Starts the scope on <paramref name="logger"/> (every logger of the same factory shares it).</summary>
+    public IDisposable? Begin(ILogger logger) => logger.BeginScope(this);
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            yield return this[i];
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => _text;
+}
