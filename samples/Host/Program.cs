@@ -1,8 +1,25 @@
 // The sample host: any ASP.NET Core app composes the plugin packages it references with two calls.
+using Compose;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using SampleHost;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Services.AddServerPlugins(builder.Configuration);
+
+// Optional: with OTEL_EXPORTER_OTLP_ENDPOINT set (the Aspire dashboard, any OTLP collector), metrics, traces and logs
+// go out over OTLP, each naming the plugin (compose.plugin.id, the PluginId log scope); nothing is exported otherwise.
+if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+{
+    builder.Services.AddOpenTelemetry()
+        .ConfigureResource(resource => resource.AddService("compose-sample-host"))
+        .WithMetrics(metrics => metrics.AddMeter(ComposeTelemetry.MeterName).AddAspNetCoreInstrumentation().AddRuntimeInstrumentation())
+        .WithTracing(tracing => tracing.AddSource(ComposeTelemetry.ActivitySourceName).AddAspNetCoreInstrumentation())
+        .WithLogging(configureBuilder: null, configureOptions: logging => logging.IncludeScopes = true)
+        .UseOtlpExporter();
+}
 builder.WebHost.UseStaticWebAssets(); // plugin packages' wwwroot, served under /plugins/{id}/ (published apps copy them to wwwroot)
 
 // Optional: with Auth:ApiKey set (e.g. Auth__ApiKey=secret), every plugin route requires the X-Api-Key header.

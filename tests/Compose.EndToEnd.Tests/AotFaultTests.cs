@@ -13,7 +13,7 @@ namespace Compose.EndToEnd.Tests;
 /// </summary>
 [Trait("Category", "Aot")]
 [Collection(EndToEndCollection.Name)]
-public sealed partial class AotFaultTests(AotPublishFixture publish, ITestOutputHelper output) : IClassFixture<AotPublishFixture>
+public sealed partial class AotFaultTests(AotPublishFixture publish, ITestOutputHelper output)
 {
     private const string Prefix = "/api/plugins";
 

@@ -17,7 +17,7 @@ namespace Compose.EndToEnd.Tests;
 /// </summary>
 [Trait("Category", "Aot")]
 [Collection(EndToEndCollection.Name)]
-public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output) : IClassFixture<AotPublishFixture>
+public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output)
 {
     private const string Prefix = "/api/plugins";
     private const string ApiKey = "sk-e2e-secret-0123456789abcdef";
