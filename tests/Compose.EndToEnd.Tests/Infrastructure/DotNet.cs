@@ -5,8 +5,11 @@ namespace Compose.EndToEnd.Tests.Infrastructure;
 /// <summary>Runs the dotnet CLI.</summary>
 public static partial class DotNet
 {
-    /// <summary>How long a restore, build, pack or publish may take.</summary>
-    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// How long a restore, build, pack or publish may take before it is taken for hung: a Native AOT publish of the
+    /// sample host takes 2-4 minutes on an idle 2-core machine, and over 10 on a loaded one.
+    /// </summary>
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(25);
 
     /// <summary>Gets the dotnet host running these tests, so children use the same SDK installation.</summary>
     public static string Executable { get; } = FindExecutable();
