@@ -48,4 +48,14 @@ public sealed class ServerPluginAttribute : Attribute
     /// <c>wwwroot</c> folder): the host serves them under <c>/plugins/{id}/</c> and the catalog names the script.
     /// </summary>
     public string? EntryScript { get; set; }
+
+    /// <summary>
+    /// Gets or sets the ids of the plugins this plugin needs (for example <c>DependsOn = ["bookmarks"]</c> on a plugin
+    /// that uses the store the <c>bookmarks</c> plugin registers). A host that does not compose one of them fails to
+    /// build; a cycle is a build error. At run time a dependency's <c>ConfigureServices</c> runs first, a dependent's
+    /// <c>InitAsync</c> is called only once all its dependencies initialised, it exits before them, and it is switched
+    /// off or fails with them (ABP's <c>[DependsOn]</c>, Orchard Core's feature dependencies, checked at build time).
+    /// Versions stay NuGet's job: reference the dependency's package with a version range.
+    /// </summary>
+    public string[]? DependsOn { get; set; }
 }

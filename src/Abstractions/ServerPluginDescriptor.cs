@@ -16,6 +16,7 @@ public sealed class ServerPluginDescriptor
     /// <param name="environments">The host environments the plugin is meant for; <see langword="null"/> or empty for all.</param>
     /// <param name="entryScript">The entry script of the plugin's web assets, relative to its <c>wwwroot</c>; null when it has none.</param>
     /// <param name="webAssetsPath">Where the plugin's web assets are in the host's web root, e.g. <c>_content/Acme.Notes</c>.</param>
+    /// <param name="dependsOn">The ids of the plugins this plugin depends on (<see cref="ServerPluginAttribute.DependsOn"/>); null or empty for none.</param>
     /// <exception cref="ArgumentException"><paramref name="id"/> is null or empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="pluginType"/> is null.</exception>
     public ServerPluginDescriptor(
@@ -27,7 +28,8 @@ public sealed class ServerPluginDescriptor
         string version,
         IReadOnlyList<string>? environments = null,
         string? entryScript = null,
-        string? webAssetsPath = null)
+        string? webAssetsPath = null,
+        IReadOnlyList<string>? dependsOn = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(pluginType);
@@ -40,6 +42,7 @@ public sealed class ServerPluginDescriptor
         Environments = environments ?? [];
         EntryScript = string.IsNullOrEmpty(entryScript) ? null : entryScript.TrimStart('/');
         WebAssetsPath = string.IsNullOrEmpty(webAssetsPath) ? null : webAssetsPath.Trim('/');
+        DependsOn = dependsOn ?? [];
     }
 
     /// <summary>Gets the plugin id: its route segment and configuration section name.</summary>
@@ -68,6 +71,9 @@ public sealed class ServerPluginDescriptor
 
     /// <summary>Gets where the plugin's web assets are in the host's web root (<c>_content/{PackageId}</c>), or null.</summary>
     public string? WebAssetsPath { get; }
+
+    /// <summary>Gets the ids of the plugins this plugin depends on; empty for none.</summary>
+    public IReadOnlyList<string> DependsOn { get; }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({Id})";

@@ -41,6 +41,9 @@ public sealed class ServerPluginManifestAttribute : Attribute
     /// <summary>Gets or sets the host environments the plugin is meant for, comma separated; <see langword="null"/> for all.</summary>
     public string? Environments { get; set; }
 
+    /// <summary>Gets or sets the ids of the plugins this plugin depends on, comma separated; <see langword="null"/> for none.</summary>
+    public string? DependsOn { get; set; }
+
     /// <summary>Gets or sets the entry script of the plugin's web assets, relative to its <c>wwwroot</c>.</summary>
     public string? EntryScript { get; set; }
 

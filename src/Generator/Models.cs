@@ -64,6 +64,9 @@ internal sealed record PluginModel(
     /// <summary>The host environments the plugin is meant for (<c>[ServerPlugin(Environments = ...)]</c>); empty for all.</summary>
     public EquatableArray<string> Environments { get; init; } = EquatableArray<string>.Empty;
 
+    /// <summary>The ids of the plugins this one depends on (<c>[ServerPlugin(DependsOn = ...)]</c>); empty for none.</summary>
+    public EquatableArray<string> DependsOn { get; init; } = EquatableArray<string>.Empty;
+
     /// <summary>The entry script of the plugin's web assets (<c>[ServerPlugin(EntryScript = ...)]</c>), or null.</summary>
     public string? EntryScript { get; init; }
 

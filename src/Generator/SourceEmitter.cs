@@ -240,6 +240,7 @@ internal static class SourceEmitter
             plugin.EntryScript ?? string.Empty,
             plugin.EntryScript is null ? string.Empty : plugin.WebAssetsPath ?? string.Empty,
             plugin.HasExitAsync ? "ExitAsync" : string.Empty,
+            string.Join(",", plugin.DependsOn),
         };
         foreach (var field in fields)
         {

@@ -298,8 +298,9 @@ public sealed class FaultTests
     {
         var host = await StartAsync(["fault-handlers"]);
 
+        var journal = host.App.Services.GetRequiredService<FaultJournal>();
         var slow = host.Client.GetStringAsync("/api/plugins/fault-handlers/slow");
-        await Task.Delay(300);
+        await WaitUntilAsync(() => journal.Events.Contains("fault-handlers:slow started"), "the slow request did not reach its handler");
         var stop = host.App.StopAsync();
 
         Assert.Equal("slow done", await slow);

@@ -57,8 +57,8 @@ public sealed class ServerPluginSetTests
     public void HandBuiltTableDecodesEveryField()
     {
         var set = new TableSet(
-            "a\u001FAlpha\u001FFirst\u001FAcme.A\u001F1.2.3\u001FDevelopment,Staging\u001Fmain.js\u001F_content/Acme.A\u001FExitAsync\u001F\u001E"u8 +
-            "b\u001F\u001F\u001FAcme.A\u001F1.2.3\u001F\u001F\u001F\u001F\u001F\u001E"u8);
+            "a\u001FAlpha\u001FFirst\u001FAcme.A\u001F1.2.3\u001FDevelopment,Staging\u001Fmain.js\u001F_content/Acme.A\u001FExitAsync\u001F\u001F\u001E"u8 +
+            "b\u001F\u001F\u001FAcme.A\u001F1.2.3\u001F\u001F\u001F\u001F\u001Fa,c\u001F\u001E"u8);
 
         var descriptors = set.Descriptors;
 
@@ -73,16 +73,18 @@ public sealed class ServerPluginSetTests
         Assert.Empty(b.Environments);
         Assert.Null(b.EntryScript);
         Assert.Same(a.Version, b.Version);
+        Assert.Empty(a.DependsOn);
+        Assert.Equal(["a", "c"], b.DependsOn);
     }
 
     [Fact]
     public void EmptyTableHasNoPlugins() => Assert.Empty(new TableSet([]).Descriptors);
 
     [Theory]
-    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F", "not ended by U+001E")]
-    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001E", "does not have 9 fields")]
-    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001E", "does not have 9 fields")]
-    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001Fextra\u001E", "does not have 9 fields")]
+    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F", "not ended by U+001E")]
+    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001E", "does not have 10 fields")]
+    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001E", "does not have 10 fields")]
+    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001Fextra\u001E", "does not have 10 fields")]
     public void MalformedTableNamesTheProblem(string table, string problem)
     {
         var set = new TableSet(System.Text.Encoding.UTF8.GetBytes(table));

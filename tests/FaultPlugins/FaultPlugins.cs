@@ -185,8 +185,10 @@ public sealed class WorkerPlugin(IServerPluginContext context) : IServerPlugin
 
 /// <summary>Handlers that throw: synchronously, after an await, after the response started; and a slow one.</summary>
 [ServerPlugin("fault-handlers", Environments = ["Faults"])]
-public sealed class ThrowingHandlersPlugin : IServerPlugin
+public sealed class ThrowingHandlersPlugin(FaultJournal journal) : IServerPlugin
 {
+    public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) => FaultJournal.Add(services);
+
     public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
     {
         router.MapGet("/sync", string () => throw new InvalidOperationException("secret detail: Password=hunter2"));
@@ -202,8 +204,9 @@ public sealed class ThrowingHandlersPlugin : IServerPlugin
             await context.Response.Body.FlushAsync();
             throw new InvalidOperationException("after the response started");
         });
-        router.MapGet("/slow", async (CancellationToken token) =>
+        router.MapGet("/slow", async () =>
         {
+            journal.Events.Enqueue("fault-handlers:slow started");
             await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
             return "slow done";
         });

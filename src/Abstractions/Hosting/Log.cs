@@ -55,4 +55,13 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Error, "Unhandled exception in an endpoint of plugin '{Id}' ({Name}) for {Method} {Path} after the response had started; the connection was aborted")]
     public static partial void HandlerFailedAfterStart(ILogger logger, Exception exception, string id, string name, string method, string path);
+
+    [LoggerMessage(18, LogLevel.Warning, "Plugin '{Id}' is disabled: it {Reason}")]
+    public static partial void DisabledByDependency(ILogger logger, string id, string reason);
+
+    [LoggerMessage(19, LogLevel.Error, "Plugin '{Id}' failed: it depends on '{Dependency}', which failed; its routes answer 503")]
+    public static partial void DependencyFailed(ILogger logger, string id, string dependency);
+
+    [LoggerMessage(20, LogLevel.Warning, "Plugin '{Id}' stays off: it depends on '{Dependency}', which is switched off")]
+    public static partial void StaysOffWithDependency(ILogger logger, string id, string dependency);
 }

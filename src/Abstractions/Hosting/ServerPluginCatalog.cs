@@ -59,6 +59,15 @@ public sealed class ServerPluginEntry
     /// <summary>Gets the plugin's descriptor (id, name, description, type, assembly, version).</summary>
     public ServerPluginDescriptor Descriptor { get; }
 
+    /// <summary>
+    /// Gets why the plugin is disabled when that is not its own configuration, for example
+    /// <c>depends on 'bookmarks', which is disabled</c>; otherwise <see langword="null"/>.
+    /// </summary>
+    public string? Reason { get; internal set; }
+
+    /// <summary>Gets the ids of the composed plugins that depend on this one (the reverse of <see cref="ServerPluginDescriptor.DependsOn"/>).</summary>
+    public IReadOnlyList<string> Dependents { get; internal set; } = [];
+
     /// <summary>Gets the plugin's current state: <see cref="ServerPluginState.Disabled"/> while switched off, else its lifecycle state.</summary>
     public ServerPluginState State => _switchedOff ? ServerPluginState.Disabled : LifecycleState;
 
@@ -131,7 +140,48 @@ public sealed class ServerPluginCatalog : IReadOnlyList<ServerPluginEntry>
 {
     private readonly ServerPluginEntry[] _entries;
 
-    internal ServerPluginCatalog(ServerPluginEntry[] entries) => _entries = entries;
+    internal ServerPluginCatalog(ServerPluginEntry[] entries)
+    {
+        _entries = entries;
+        if (entries.Any(e => e.Descriptor.DependsOn.Count > 0))
+        {
+            foreach (var entry in entries)
+            {
+                entry.Dependents = entries.Where(e => e.Descriptor.DependsOn.Contains(entry.Descriptor.Id, StringComparer.Ordinal)).Select(e => e.Descriptor.Id).ToArray();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Disables every plugin with a disabled (or not composed) dependency, transitively, recording the reason. The
+    /// generated table is in dependency order, so one pass settles it; the loop repeats only for a table that is not.
+    /// </summary>
+    internal void DisableDependentsOfDisabled()
+    {
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var entry in _entries)
+            {
+                if (entry.LifecycleState == ServerPluginState.Disabled)
+                {
+                    continue;
+                }
+
+                foreach (var dependency in entry.Descriptor.DependsOn)
+                {
+                    var found = Find(dependency);
+                    if (found is null || found.LifecycleState == ServerPluginState.Disabled)
+                    {
+                        entry.SetState(ServerPluginState.Disabled);
+                        entry.Reason = found is null ? $"depends on '{dependency}', which is not composed" : $"depends on '{dependency}', which is disabled";
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        }
+    }
 
     /// <inheritdoc/>
     public int Count => _entries.Length;

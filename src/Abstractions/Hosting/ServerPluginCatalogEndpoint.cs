@@ -51,6 +51,9 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
                 entry.Descriptor.AssemblyName,
                 entry.State.ToString(),
                 CatalogText.For(entry, development),
+                entry.Reason,
+                entry.Descriptor.DependsOn,
+                entry.Dependents,
                 entry.RouteCount,
                 entry.Descriptor.EntryScript is { } script ? $"{runtime.AssetsPrefix.TrimEnd('/')}/{entry.Descriptor.Id}/{script}" : null)).ToList());
             context.Response.ContentType = "application/json; charset=utf-8";
@@ -82,6 +85,9 @@ internal sealed record ServerPluginCatalogItem(
     string Assembly,
     string State,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    IReadOnlyList<string> DependsOn,
+    IReadOnlyList<string> Dependents,
     int RouteCount,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EntryScript);
 

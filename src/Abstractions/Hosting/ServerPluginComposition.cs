@@ -65,17 +65,27 @@ public static class ServerPluginComposition
         // configuration lookups per plugin (they add up with hundreds of plugins).
         var configured = PluginSettings.ConfiguredIds(pluginsSection);
         var entries = new ServerPluginEntry[registrations.Length];
+        for (var i = 0; i < registrations.Length; i++)
+        {
+            var descriptor = registrations[i].Descriptor;
+            var settings = configured.Contains(descriptor.Id) ? pluginsSection.GetSection(descriptor.Id) : null;
+            var isEnabled = options.Enabled
+                            && (settings is null || PluginSettings.IsEnabled(settings))
+                            && PluginSettings.AllowsEnvironment(descriptor, settings, environment);
+            entries[i] = new ServerPluginEntry(descriptor, isEnabled);
+        }
+
+        // A plugin whose dependency is left out is left out too, with the reason (the table is in dependency order).
+        var catalog = new ServerPluginCatalog(entries);
+        catalog.DisableDependentsOfDisabled();
+
         var enabled = new List<(PluginInstance Plugin, ServerPluginEntry Entry)>(registrations.Length);
         for (var i = 0; i < registrations.Length; i++)
         {
             var plugin = registrations[i];
             var pluginSection = pluginsSection.GetSection(plugin.Descriptor.Id);
             var settings = configured.Contains(plugin.Descriptor.Id) ? pluginSection : null;
-            var isEnabled = options.Enabled
-                            && (settings is null || PluginSettings.IsEnabled(settings))
-                            && PluginSettings.AllowsEnvironment(plugin.Descriptor, settings, environment);
-            entries[i] = new ServerPluginEntry(plugin.Descriptor, isEnabled);
-            if (!isEnabled)
+            if (entries[i].LifecycleState == ServerPluginState.Disabled)
             {
                 continue;
             }
@@ -113,7 +123,6 @@ public static class ServerPluginComposition
         // ProblemDetails is the error convention of plugin routes: make sure it serializes without reflection.
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Add(ComposeJsonContext.Default));
 
-        var catalog = new ServerPluginCatalog(entries);
         services.AddSingleton(catalog);
         services.AddSingleton(sp => new ComposeInstruments(sp.GetService<IMeterFactory>(), catalog));
         services.AddSingleton(sp => new ServerPluginRuntime(

@@ -6,7 +6,8 @@ namespace Compose.Hosting;
 /// Ties plugin lifecycles to the generic host: initialisation is awaited in <see cref="StartingAsync"/>, which
 /// the host runs before any hosted service starts (so before the server takes requests); plugins exit in
 /// <see cref="StoppedAsync"/>, after the server has stopped taking requests. <see cref="StartedAsync"/> records the
-/// start-up spans for a tracer that began listening only when the host started (the OpenTelemetry SDK does).
+/// init durations, and the start-up spans for a tracer that began listening only when the host started (the
+/// OpenTelemetry SDK does).
 /// </summary>
 internal sealed class ServerPluginLifecycle(ServerPluginRuntime runtime) : IHostedLifecycleService
 {
@@ -16,7 +17,7 @@ internal sealed class ServerPluginLifecycle(ServerPluginRuntime runtime) : IHost
 
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        runtime.RecordLateInitActivities();
+        runtime.RecordInitTelemetry();
         return Task.CompletedTask;
     }
 

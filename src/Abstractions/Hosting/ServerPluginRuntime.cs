@@ -106,43 +106,124 @@ internal sealed class ServerPluginRuntime(
             ((IEndpointRouteBuilder)root).DataSources.Add(dataSource);
             var assets = MapWebAssets(endpoints, descriptor, entry, guard);
 
-            var router = new PluginRouteBuilder(group, descriptor);
-            var active = new ActivePlugin(instance, entry, dataSource, assets, CancellationTokenSource.CreateLinkedTokenSource(stopping));
-            instance.HostedServices.Failed = active.NotifyChanged;
+            var active = new ActivePlugin(instance, entry, dataSource, assets, CancellationTokenSource.CreateLinkedTokenSource(stopping), group);
+            instance.HostedServices.Failed = () => OnFailedAtRunTime(active);
             instance.HostedServices.Instruments = instruments;
             entry.SetState(ServerPluginState.Initializing);
-
-            // The plugin's activity and log scope flow into InitAsync's continuations; the caller gets neither back.
-            active.InitActivity = ComposeInstruments.StartLifecycle("compose.plugin.init", descriptor, initParent);
-            var scope = active.LogScope.Begin(logger);
-            active.InitStarted = Stopwatch.GetTimestamp();
-            active.InitStartedUtc = DateTimeOffset.UtcNow;
-            try
+            active.Dependencies = [.. _active.Where(a => descriptor.DependsOn.Contains(a.Registration.Descriptor.Id, StringComparer.Ordinal))];
+            foreach (var dependency in active.Dependencies)
             {
-                var plugin = instance.GetOrCreate(services);
-                active.Instance = plugin;
-                active.InitTask = plugin.InitAsync(router, active.Lifetime.Token) ?? Task.CompletedTask;
-            }
-            catch (Exception ex)
-            {
-                // A constructor or a synchronous InitAsync that throws fails this plugin, not the host.
-                active.InitTask = Task.FromException(ex);
-            }
-            finally
-            {
-                router.Close();
-                scope?.Dispose();
-                Activity.Current = previousActivity;
+                dependency.Dependents.Add(active);
             }
 
-            active.TrackInitEnd();
             _active.Add(active);
+        }
+
+        // Plugins without dependencies initialise now, on this thread; a dependent once all its dependencies are
+        // Running (so independent chains initialise concurrently and start-up is bounded by the longest chain).
+        foreach (var active in _active)
+        {
+            if (active.Dependencies.Length == 0)
+            {
+                Launch(active, services, initParent);
+            }
+            else
+            {
+                _ = LaunchAfterDependenciesAsync(active, services, initParent);
+            }
         }
 
         Activity.Current = previousActivity;
 
         _reloadSubscription = ChangeToken.OnChange(composeSection.GetReloadToken, ApplyConfiguration);
         return root;
+    }
+
+    /// <summary>
+    /// Calls the plugin's constructor and <see cref="IServerPlugin.InitAsync"/> on this thread, with its route group open
+    /// until the synchronous part returns, inside its log scope and <c>compose.plugin.init</c> activity.
+    /// </summary>
+    private void Launch(ActivePlugin active, IServiceProvider services, ActivityContext initParent)
+    {
+        var previousActivity = Activity.Current;
+        var descriptor = active.Registration.Descriptor;
+        var router = new PluginRouteBuilder(active.Group, descriptor);
+
+        // The plugin's activity and log scope flow into InitAsync's continuations; the caller gets neither back.
+        active.InitActivity = ComposeInstruments.StartLifecycle("compose.plugin.init", descriptor, initParent);
+        var scope = active.LogScope.Begin(logger);
+        active.InitStarted = Stopwatch.GetTimestamp();
+        active.InitStartedUtc = DateTimeOffset.UtcNow;
+        try
+        {
+            var plugin = active.Plugin.GetOrCreate(services);
+            active.Instance = plugin;
+            active.InitTask = plugin.InitAsync(router, active.Lifetime.Token) ?? Task.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            // A constructor or a synchronous InitAsync that throws fails this plugin, not the host.
+            active.InitTask = Task.FromException(ex);
+        }
+        finally
+        {
+            router.Close();
+            scope?.Dispose();
+            Activity.Current = previousActivity;
+        }
+
+        active.TrackInitEnd();
+        active.Launched.TrySetResult(null);
+    }
+
+    /// <summary>Launches a dependent once every dependency settled: Running launches it, anything else fails it with the reason.</summary>
+    private async Task LaunchAfterDependenciesAsync(ActivePlugin active, IServiceProvider services, ActivityContext initParent)
+    {
+        foreach (var dependency in active.Dependencies)
+        {
+            if (!await dependency.Settled.Task.ConfigureAwait(false))
+            {
+                active.Launched.TrySetResult(dependency.Registration.Descriptor.Id);
+                return;
+            }
+        }
+
+        try
+        {
+            Launch(active, services, initParent);
+            active.NotifyChanged(); // routing may have read the group before its routes were mapped
+        }
+        catch (Exception ex)
+        {
+            active.InitTask = Task.FromException(ex);
+            active.Launched.TrySetResult(null);
+        }
+    }
+
+    /// <summary>A plugin failed after start-up (its hosted services crashed too often): its dependents fail with it.</summary>
+    private void OnFailedAtRunTime(ActivePlugin failed)
+    {
+        failed.NotifyChanged();
+        foreach (var dependent in failed.Dependents)
+        {
+            if (dependent.Entry.LifecycleState is ServerPluginState.Failed or ServerPluginState.Stopped)
+            {
+                continue;
+            }
+
+            FailBecauseOf(dependent, failed.Registration.Descriptor.Id);
+            Log.DependencyFailed(logger, dependent.Registration.Descriptor.Id, failed.Registration.Descriptor.Id);
+            _ = dependent.Plugin.HostedServices.StopAllAsync(CancellationToken.None);
+            OnFailedAtRunTime(dependent);
+        }
+    }
+
+    private static void FailBecauseOf(ActivePlugin dependent, string dependencyId)
+    {
+        var descriptor = dependent.Registration.Descriptor;
+        dependent.Entry.SetFailed(
+            $"depends on '{dependencyId}', which failed",
+            $"Server plugin '{descriptor.Id}' ({descriptor.Name}) is not serving requests: it depends on server plugin '{dependencyId}', which failed.");
     }
 
     /// <summary>
@@ -155,6 +236,14 @@ internal sealed class ServerPluginRuntime(
         foreach (var key in unknownSections)
         {
             Log.UnknownPluginSection(logger, key, string.Join(", ", catalog.Select(e => e.Descriptor.Id)));
+        }
+
+        foreach (var entry in catalog)
+        {
+            if (entry.Reason is { } reason)
+            {
+                Log.DisabledByDependency(logger, entry.Descriptor.Id, reason);
+            }
         }
 
         if (!IsMapped)
@@ -207,6 +296,23 @@ internal sealed class ServerPluginRuntime(
     {
         var descriptor = plugin.Registration.Descriptor;
         var timeout = plugin.InitTimeout;
+
+        // A dependent is launched once its dependencies settled (each bounded by its own InitTimeout); its bound starts then.
+        if (await plugin.Launched.Task.WaitAsync(cancellationToken).ConfigureAwait(false) is { } failedDependency)
+        {
+            FailBecauseOf(plugin, failedDependency);
+            plugin.NotifyChanged();
+            Log.DependencyFailed(logger, descriptor.Id, failedDependency);
+            plugin.Settled.TrySetResult(false);
+            if (options.FailFast)
+            {
+                fatal.TrySetResult(new InvalidOperationException(
+                    $"Server plugin '{descriptor.Id}' ({descriptor.Name}) depends on '{failedDependency}', which failed, and Compose:FailFast is set, so the host does not start."));
+            }
+
+            return;
+        }
+
         var remaining = timeout - Stopwatch.GetElapsedTime(plugin.InitStarted);
         try
         {
@@ -218,20 +324,21 @@ internal sealed class ServerPluginRuntime(
             }
 
             Log.Loaded(logger, descriptor.Name, descriptor.Id);
-            ComposeInstruments.Record(instruments.InitDuration, descriptor.Id, plugin.InitElapsed, "success", null);
             plugin.EndInit("success", null);
+            plugin.Settled.TrySetResult(true);
             return;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            plugin.Settled.TrySetResult(false);
             throw;
         }
         catch (TimeoutException)
         {
+            plugin.Settled.TrySetResult(false);
             var message = $"did not finish InitAsync within {timeout:c}";
             Fail(plugin, message, "did not finish initializing in time");
             Log.InitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
-            ComposeInstruments.Record(instruments.InitDuration, descriptor.Id, timeout, "timeout", null);
             plugin.EndInit("timeout", null);
             await plugin.Lifetime.CancelAsync().ConfigureAwait(false);
             _ = plugin.InitTask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
@@ -243,9 +350,9 @@ internal sealed class ServerPluginRuntime(
         }
         catch (Exception ex)
         {
+            plugin.Settled.TrySetResult(false);
             Fail(plugin, ex.Message, "failed to initialize");
             Log.InitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
-            ComposeInstruments.Record(instruments.InitDuration, descriptor.Id, plugin.InitElapsed, "failure", ex);
             plugin.EndInit("failure", ex);
             if (options.FailFast)
             {
@@ -257,20 +364,42 @@ internal sealed class ServerPluginRuntime(
     }
 
     /// <summary>
-    /// Records the start-up spans after the fact, with their real start and end times, when nobody listened to the
+    /// Records <c>compose.plugin.init.duration</c> for every plugin, and the start-up spans after the fact, with their
+    /// real start and end times, when nobody listened to the
     /// <c>Compose</c> activity source while the plugins initialised but somebody does now: the OpenTelemetry SDK builds
     /// its tracer provider in a hosted service's <c>StartAsync</c>, after <c>MapServerPlugins()</c> has called every
     /// <c>InitAsync</c>. Called once the host has started.
     /// </summary>
-    public void RecordLateInitActivities()
+    public void RecordInitTelemetry()
     {
+        // Durations are recorded now, not as each plugin settles, for the same reason: a meter provider built when the
+        // host starts would miss them. Every plugin has settled once the host has started.
+        foreach (var plugin in _active)
+        {
+            if (plugin.InitOutcome is { } outcome)
+            {
+                ComposeInstruments.Record(
+                    instruments.InitDuration,
+                    plugin.Registration.Descriptor.Id,
+                    outcome == "timeout" ? plugin.InitTimeout : plugin.InitElapsed,
+                    outcome,
+                    plugin.InitError);
+            }
+        }
+
         if (_initActivity is not null || _active.Count == 0 || !ComposeInstruments.ActivitySource.HasListeners())
         {
             return;
         }
 
         var previous = Activity.Current;
-        var start = _active.Min(p => p.InitStartedUtc);
+        var launched = _active.Where(p => p.InitStarted != 0).ToList();
+        if (launched.Count == 0)
+        {
+            return;
+        }
+
+        var start = launched.Min(p => p.InitStartedUtc);
         var parent = ComposeInstruments.ActivitySource.StartActivity("compose.plugins.init", ActivityKind.Internal, default(ActivityContext), startTime: start);
         if (parent is null)
         {
@@ -278,7 +407,7 @@ internal sealed class ServerPluginRuntime(
         }
 
         var end = start;
-        foreach (var plugin in _active)
+        foreach (var plugin in launched)
         {
             var ended = plugin.InitStartedUtc + (plugin.InitOutcome == "timeout" ? plugin.InitTimeout : plugin.InitElapsed);
             end = ended > end ? ended : end;
@@ -337,11 +466,13 @@ internal sealed class ServerPluginRuntime(
                 Activity.Current = previousActivity;
                 var started = Stopwatch.GetTimestamp();
                 var (outcome, error) = ("success", (Exception?)null);
+                var invoked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 try
                 {
                     var exit = Task.Run(
                         () =>
                         {
+                            invoked.TrySetResult();
                             Activity.Current = activity;
                             using var scope = plugin.LogScope.Begin(logger);
                             return instance.ExitAsync(token) ?? Task.CompletedTask;
@@ -349,15 +480,13 @@ internal sealed class ServerPluginRuntime(
                         CancellationToken.None);
                     await exit.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (TimeoutException)
+                catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && (cancellationToken.IsCancellationRequested || token.IsCancellationRequested)))
                 {
+                    // Out of time (its own bound or the host's): ExitAsync is still called, with its token signalled,
+                    // but not waited for; a moment for the pool to start it, so every plugin's ExitAsync does run.
                     outcome = "timeout";
                     Log.ExitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || token.IsCancellationRequested)
-                {
-                    outcome = "timeout";
-                    Log.ExitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
+                    await invoked.Task.WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
                 catch (Exception ex)
                 {
@@ -429,6 +558,14 @@ internal sealed class ServerPluginRuntime(
                 continue;
             }
 
+            // A dependent follows its dependencies (in dependency order, so theirs is already decided): it cannot be
+            // on while one of them is off.
+            if (on && plugin.Dependencies.FirstOrDefault(d => d.Entry.State == ServerPluginState.Disabled) is { } off)
+            {
+                on = false;
+                Log.StaysOffWithDependency(logger, descriptor.Id, off.Registration.Descriptor.Id);
+            }
+
             if (plugin.Entry.SwitchOff(!on))
             {
                 plugin.NotifyChanged();
@@ -482,9 +619,24 @@ internal sealed class ServerPluginRuntime(
         return dataSource;
     }
 
-    private sealed class ActivePlugin(PluginInstance plugin, ServerPluginEntry entry, PluginEndpointDataSource dataSource, PluginEndpointDataSource? assets, CancellationTokenSource lifetime)
+    private sealed class ActivePlugin(PluginInstance plugin, ServerPluginEntry entry, PluginEndpointDataSource dataSource, PluginEndpointDataSource? assets, CancellationTokenSource lifetime, RouteGroupBuilder group)
     {
         public PluginInstance Plugin { get; } = plugin;
+
+        /// <summary>Gets the plugin's route group (on its private builder); the router InitAsync receives wraps it.</summary>
+        public RouteGroupBuilder Group { get; } = group;
+
+        /// <summary>Gets or sets the active plugins it depends on.</summary>
+        public ActivePlugin[] Dependencies { get; set; } = [];
+
+        /// <summary>Gets the active plugins that depend on it.</summary>
+        public List<ActivePlugin> Dependents { get; } = [];
+
+        /// <summary>Completes when InitAsync was called (null), or with the id of the dependency that failed instead.</summary>
+        public TaskCompletionSource<string?> Launched { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes with true once the plugin is Running after InitAsync, false once it failed.</summary>
+        public TaskCompletionSource<bool> Settled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public ServerPluginRegistration Registration => Plugin.Registration;
 

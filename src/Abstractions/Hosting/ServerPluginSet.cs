@@ -18,9 +18,10 @@ namespace Compose.Hosting;
 /// <c>docs/benchmarks.md</c>).
 /// </para>
 /// <para>
-/// <see cref="Table"/> holds one record per plugin, in id order, each ended by U+001E; a record has nine fields, each
-/// ended by U+001F: id, name, description, assembly name, assembly version, environments (comma-separated), entry
-/// script, web assets path and flags (<c>ExitAsync</c> when the plugin implements <see cref="IServerPlugin.ExitAsync"/>).
+/// <see cref="Table"/> holds one record per plugin, in dependency order (a plugin after the plugins it depends on, ties
+/// by id), each ended by U+001E; a record has ten fields, each ended by U+001F: id, name, description, assembly name,
+/// assembly version, environments (comma-separated), entry script, web assets path, flags (<c>ExitAsync</c> when the
+/// plugin implements <see cref="IServerPlugin.ExitAsync"/>) and dependencies (comma-separated ids).
 /// An empty name, description, entry script or web assets path means none.
 /// </para>
 /// </remarks>
@@ -33,12 +34,12 @@ public abstract class ServerPluginSet
     /// <summary>The byte that ends each <see cref="Table"/> record (U+001E, the ASCII record separator).</summary>
     private const byte RecordSeparator = 0x1E;
 
-    private const int FieldCount = 9;
+    private const int FieldCount = 10;
     private static ReadOnlySpan<byte> ExitAsyncFlag => "ExitAsync"u8;
 
     private ServerPluginRegistration[]? _registrations;
 
-    /// <summary>Gets the descriptors of the composed plugins, in id order.</summary>
+    /// <summary>Gets the descriptors of the composed plugins, in dependency order (ties by id).</summary>
     /// <exception cref="InvalidOperationException">The generated table is malformed (the application was built by a different Compose version than it runs with).</exception>
     public IReadOnlyList<ServerPluginDescriptor> Descriptors => Array.ConvertAll(Registrations, r => r.Descriptor);
 
@@ -57,17 +58,17 @@ public abstract class ServerPluginSet
         }
     }
 
-    /// <summary>Gets the descriptor table: UTF-8, one record per plugin in id order (the format is in the remarks of <see cref="ServerPluginSet"/>).</summary>
+    /// <summary>Gets the descriptor table: UTF-8, one record per plugin in dependency order (ties by id) (the format is in the remarks of <see cref="ServerPluginSet"/>).</summary>
     protected abstract ReadOnlySpan<byte> Table { get; }
 
     /// <summary>Returns the class of the plugin at <paramref name="index"/> (its position in <see cref="Table"/>).</summary>
-    /// <param name="index">The plugin's position in id order, from 0.</param>
+    /// <param name="index">The plugin's position in dependency order (ties by id), from 0.</param>
     /// <returns>The plugin class, registered in dependency injection as a singleton.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> names no plugin.</exception>
     protected internal abstract Type GetPluginType(int index);
 
     /// <summary>Calls the public constructor of the plugin at <paramref name="index"/>, resolving each parameter from <paramref name="services"/>.</summary>
-    /// <param name="index">The plugin's position in id order, from 0.</param>
+    /// <param name="index">The plugin's position in dependency order (ties by id), from 0.</param>
     /// <param name="services">The application's root service provider.</param>
     /// <returns>The new plugin instance.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> names no plugin.</exception>
@@ -78,7 +79,7 @@ public abstract class ServerPluginSet
     /// Calls the static <c>ConfigureServices(IServiceCollection, IConfiguration)</c> of the plugin at
     /// <paramref name="index"/>, if it declares one; does nothing otherwise.
     /// </summary>
-    /// <param name="index">The plugin's position in id order, from 0.</param>
+    /// <param name="index">The plugin's position in dependency order (ties by id), from 0.</param>
     /// <param name="services">The application's services.</param>
     /// <param name="configuration">The plugin's own configuration section, <c>Compose:Plugins:{id}</c>.</param>
     protected internal virtual void ConfigureServices(int index, IServiceCollection services, IConfiguration configuration)
@@ -104,7 +105,7 @@ public abstract class ServerPluginSet
             var record = table[..length];
             table = table[(length + 1)..];
 
-            // Nine fields, each ended by U+001F, and nothing after the last.
+            // Ten fields, each ended by U+001F, and nothing after the last.
             var rest = record;
             for (var field = 0; field < FieldCount; field++)
             {
@@ -134,7 +135,8 @@ public abstract class ServerPluginSet
                 version: Share(shared, Field(record, ends, 4)),
                 environments: environments.Length == 0 ? null : environments.Split(','),
                 entryScript: Field(record, ends, 6),
-                webAssetsPath: Field(record, ends, 7));
+                webAssetsPath: Field(record, ends, 7),
+                dependsOn: Field(record, ends, 9) is { Length: > 0 } dependencies ? dependencies.Split(',') : null);
             registrations.Add(new ServerPluginRegistration(this, index, descriptor, hasExitAsync: Slice(record, ends, 8).SequenceEqual(ExitAsyncFlag)));
         }
 
