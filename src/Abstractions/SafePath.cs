@@ -80,7 +80,7 @@ namespace Compose;
 ///         : Results.Json(new { error = "Path not allowed" }, statusCode: 403));
 /// </code>
 /// </example>
-public static class SafePath
+public static partial class SafePath
 {
     /// <summary>The longest relative path accepted, in UTF-16 characters: 1024.</summary>
     public const int MaxRelativePathLength = 1024;
@@ -441,8 +441,8 @@ public static class SafePath
     // Walks the components of the path from the real root; each existing link must lead under the real root.
     private static string? CheckLinks(string root, string[] segments)
     {
+        var realRoot = RealRoot(root);
         var hops = 0;
-        var realRoot = RealPath(Path.GetPathRoot(root)!, root.AsSpan(Path.GetPathRoot(root)!.Length), ref hops);
         if (realRoot is null)
         {
             return "the root is a symbolic link loop";
@@ -475,6 +475,14 @@ public static class SafePath
         }
 
         return IsUnder(current, realRoot, orEqual: false) ? null : "it leads to the root itself, which is not a valid target";
+    }
+
+    // The root with every link in it resolved; null for a loop.
+    private static string? RealRoot(string root)
+    {
+        var hops = 0;
+        var pathRoot = Path.GetPathRoot(root)!;
+        return RealPath(pathRoot, root.AsSpan(pathRoot.Length), ref hops);
     }
 
     // POSIX realpath that tolerates a missing tail: resolves every link in `start` + `relative`, one hop at a time,
