@@ -130,7 +130,9 @@ public static partial class SafePath
     /// </summary>
     /// <remarks>
     /// The rename replaces the directory entry, so a hard link or symbolic link that appears at the target after the
-    /// check is replaced, not written through. Missing folders are created owner-only (<c>0700</c>) on Unix. The
+    /// check is replaced, not written through. On Unix the target's folder is opened and checked once, and the rename
+    /// is relative to that open folder (<c>renameat</c>), so a folder on the way swapped for a link after the check
+    /// cannot redirect it; Windows renames by path. Missing folders are created owner-only (<c>0700</c>) on Unix. The
     /// folder itself is not flushed after the rename.
     /// </remarks>
     /// <param name="root">The folder the file must lie under: an absolute path.</param>
@@ -142,21 +144,20 @@ public static partial class SafePath
     /// <exception cref="IOException">The file cannot be written or renamed (for example the target is a folder).</exception>
     public static void WriteAllBytesAtomic(string root, string relativePath, ReadOnlySpan<byte> contents)
     {
-        var (normalizedRoot, target, temporaryRelative) = PrepareAtomicWrite(root, relativePath);
-        var temporary = Path.Join(Path.GetDirectoryName(target), Path.GetFileName(temporaryRelative));
+        using var write = AtomicWrite.Begin(root, relativePath);
         try
         {
-            using (var stream = OpenWrite(normalizedRoot, temporaryRelative, FileMode.CreateNew))
+            using (var stream = write.OpenTemporary())
             {
                 stream.Write(contents);
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temporary, target, overwrite: true);
+            write.Commit();
         }
         catch
         {
-            DeleteQuietly(temporary);
+            write.Abandon();
             throw;
         }
     }
@@ -174,11 +175,11 @@ public static partial class SafePath
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the rename.</exception>
     public static async Task WriteAllBytesAtomicAsync(string root, string relativePath, ReadOnlyMemory<byte> contents, CancellationToken cancellationToken = default)
     {
-        var (normalizedRoot, target, temporaryRelative) = PrepareAtomicWrite(root, relativePath);
-        var temporary = Path.Join(Path.GetDirectoryName(target), Path.GetFileName(temporaryRelative));
+        cancellationToken.ThrowIfCancellationRequested();
+        using var write = AtomicWrite.Begin(root, relativePath);
         try
         {
-            var stream = OpenWrite(normalizedRoot, temporaryRelative, FileMode.CreateNew);
+            var stream = write.OpenTemporary();
             await using (stream.ConfigureAwait(false))
             {
                 await stream.WriteAsync(contents, cancellationToken).ConfigureAwait(false);
@@ -187,11 +188,11 @@ public static partial class SafePath
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            File.Move(temporary, target, overwrite: true);
+            write.Commit();
         }
         catch
         {
-            DeleteQuietly(temporary);
+            write.Abandon();
             throw;
         }
     }
@@ -205,19 +206,23 @@ public static partial class SafePath
         }
         else
         {
-            Directory.CreateDirectory(path, OwnerOnlyDirectoryMode);
-        }
-    }
+            // Directory.CreateDirectory(path, mode) gives the mode to the last folder only: create the missing ones
+            // from the top down, each with it.
+            var missing = new Stack<string>();
+            for (var folder = Path.GetFullPath(path); !Directory.Exists(folder); folder = Path.GetDirectoryName(folder)!)
+            {
+                missing.Push(folder);
+                if (Path.GetDirectoryName(folder) is null)
+                {
+                    break;
+                }
+            }
 
-    private static (string Root, string Target, string TemporaryRelative) PrepareAtomicWrite(string root, string relativePath)
-    {
-        var normalizedRoot = NormalizeRoot(root);
-        var target = Resolve(normalizedRoot, relativePath);
-        var slash = relativePath.LastIndexOf('/');
-        var name = relativePath[(slash + 1)..];
-        var random = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
-        var temporaryRelative = $"{relativePath[..(slash + 1)]}.{name}.{random}.tmp";
-        return (normalizedRoot, target, temporaryRelative);
+            while (missing.TryPop(out var folder))
+            {
+                Directory.CreateDirectory(folder, OwnerOnlyDirectoryMode);
+            }
+        }
     }
 
     private static FileStream OpenChecked(string root, string relativePath, string path, FileMode mode, FileAccess access, FileShare share, bool allowHardLinks)
@@ -292,6 +297,92 @@ public static partial class SafePath
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Best effort: a stray temporary file is harmless, and the original exception matters more.
+        }
+    }
+
+    /// <summary>
+    /// One atomic replacement: the target's folder, opened and checked once (Unix); a temporary file beside the target;
+    /// a rename relative to the open folder (<c>renameat</c>), so a folder on the way that is swapped for a link after
+    /// the check cannot redirect the rename. Windows renames by path.
+    /// </summary>
+    private sealed class AtomicWrite : IDisposable
+    {
+        private readonly string _root;
+        private readonly string _target;
+        private readonly string _temporaryRelative;
+        private readonly SafeFileHandle? _directory;
+
+        private AtomicWrite(string root, string target, string temporaryRelative, SafeFileHandle? directory)
+        {
+            _root = root;
+            _target = target;
+            _temporaryRelative = temporaryRelative;
+            _directory = directory;
+        }
+
+        private string TargetName => Path.GetFileName(_target);
+
+        private string TemporaryName => _temporaryRelative[(_temporaryRelative.LastIndexOf('/') + 1)..];
+
+        private string TemporaryPath => Path.Join(Path.GetDirectoryName(_target), TemporaryName);
+
+        public static AtomicWrite Begin(string root, string relativePath)
+        {
+            var normalizedRoot = NormalizeRoot(root);
+            var target = Resolve(normalizedRoot, relativePath);
+            var slash = relativePath.LastIndexOf('/');
+            var random = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+            var temporaryRelative = $"{relativePath[..(slash + 1)]}.{relativePath[(slash + 1)..]}.{random}.tmp";
+            var folder = Path.GetDirectoryName(target)!;
+            CreateOwnerOnlyDirectory(folder);
+            return new AtomicWrite(normalizedRoot, target, temporaryRelative, OperatingSystem.IsWindows() ? null : OpenFolder(normalizedRoot, relativePath, folder));
+        }
+
+        public FileStream OpenTemporary() => OpenWrite(_root, _temporaryRelative, FileMode.CreateNew);
+
+        public void Commit()
+        {
+            if (_directory is null)
+            {
+                File.Move(TemporaryPath, _target, overwrite: true);
+                return;
+            }
+
+            var error = SafeHandleInfo.RenameAt(_directory, TemporaryName, TargetName);
+            if (error != 0)
+            {
+                throw new IOException($"'{Excerpt(_target)}' could not be replaced: {new System.ComponentModel.Win32Exception(error).Message}.", error);
+            }
+        }
+
+        public void Abandon()
+        {
+            if (_directory is null)
+            {
+                DeleteQuietly(TemporaryPath);
+            }
+            else
+            {
+                SafeHandleInfo.UnlinkAt(_directory, TemporaryName);
+            }
+        }
+
+        public void Dispose() => _directory?.Dispose();
+
+        private static SafeFileHandle OpenFolder(string root, string relativePath, string folder)
+        {
+            var handle = SafeHandleInfo.OpenDirectory(folder, out var error)
+                ?? throw new IOException($"The folder of '{Excerpt(relativePath)}' could not be opened: {new System.ComponentModel.Win32Exception(error).Message}.", error);
+            var finalPath = SafeHandleInfo.FinalPath(handle);
+            var realRoot = RealRoot(root);
+            if (finalPath is null || realRoot is null || !IsUnder(finalPath, realRoot, orEqual: true))
+            {
+                handle.Dispose();
+                throw new UnauthorizedAccessException(
+                    $"The path '{Excerpt(relativePath)}' was rejected: its folder lies outside the root (a link changed after the path was checked).");
+            }
+
+            return handle;
         }
     }
 }

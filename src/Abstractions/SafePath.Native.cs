@@ -27,6 +27,10 @@ internal static partial class SafeHandleInfo
     private const int VnodeNlinkOffset = 24 + 6;
     private const int VnodePathOffset = 176;
 
+    // open(2) flags: read-only, close-on-exec (so the descriptor is not inherited by a child process).
+    private const int OpenReadOnlyCloseOnExecLinux = 0x80000;
+    private const int OpenReadOnlyCloseOnExecApple = 0x1000000;
+
     // Windows.
     private const uint FileNameNormalized = 0x0;
     private const int ByHandleFileInformationSize = 52;
@@ -132,6 +136,30 @@ internal static partial class SafeHandleInfo
         return handle.IsInvalid ? null : WindowsFinalPath(handle);
     }
 
+    /// <summary>
+    /// Unix only: opens a folder (or whatever the path names) as a descriptor for <see cref="RenameAt"/>, or returns
+    /// <see langword="null"/> with the error number when it cannot be opened. <c>open</c> is called with two arguments
+    /// only: without <c>O_CREAT</c> its variadic mode is never read, so the call is right on every ABI.
+    /// </summary>
+    public static SafeFileHandle? OpenDirectory(string path, out int error)
+    {
+        var flags = OperatingSystem.IsLinux() ? OpenReadOnlyCloseOnExecLinux : OpenReadOnlyCloseOnExecApple;
+        var fd = Open(path, flags);
+        error = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// Unix only: renames <paramref name="oldName"/> to <paramref name="newName"/>, both single names inside the folder
+    /// <paramref name="directory"/> is open on (<c>renameat</c>), so no link on the way to the folder is followed
+    /// again. Returns 0, or the error number.
+    /// </summary>
+    public static int RenameAt(SafeFileHandle directory, string oldName, string newName) =>
+        WithDescriptor(directory, fd => Renameat(fd, oldName, fd, newName) == 0 ? 0 : Marshal.GetLastPInvokeError());
+
+    /// <summary>Unix only: removes the file <paramref name="name"/> from the folder <paramref name="directory"/> is open on (<c>unlinkat</c>).</summary>
+    public static void UnlinkAt(SafeFileHandle directory, string name) => WithDescriptor(directory, fd => Unlinkat(fd, name, 0));
+
     private static T WithDescriptor<T>(SafeFileHandle handle, Func<int, T> action)
     {
         var added = false;
@@ -181,6 +209,15 @@ internal static partial class SafeHandleInfo
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Statx(int dirfd, string pathname, int flags, uint mask, [Out] byte[] buffer);
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "renameat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Renameat(int oldDirectory, string oldName, int newDirectory, string newName);
+
+    [LibraryImport("libc", EntryPoint = "unlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Unlinkat(int directory, string name, int flags);
 
     [LibraryImport("libproc", EntryPoint = "proc_pidfdinfo", SetLastError = true)]
     private static partial int ProcPidFdInfo(int pid, int fd, int flavor, [Out] byte[] buffer, int size);
