@@ -219,7 +219,8 @@ public sealed class LlmProxyPlugin(
 
             foreach (var entry in via)
             {
-                upstream.Headers.Via.ParseAdd(entry);
+                // A malformed entry from the client is dropped, never a 500; this proxy's own entry is always valid.
+                upstream.Headers.Via.TryParseAdd(entry);
             }
 
             using var response = await client.SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
@@ -350,9 +351,16 @@ public sealed class LlmProxyPlugin(
             return true;
         }
 
-        return NetworkInterface.GetAllNetworkInterfaces()
-            .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
-            .Any(unicast => unicast.Address.Equals(ip));
+        try
+        {
+            return NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
+                .Any(unicast => unicast.Address.Equals(ip));
+        }
+        catch (NetworkInformationException)
+        {
+            return false; // The Via loop guard still stops a loop at the first /chat.
+        }
     }
 
     private static ByteArrayContent JsonContent(byte[] body)

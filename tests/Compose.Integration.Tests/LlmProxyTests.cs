@@ -55,6 +55,23 @@ public sealed class LlmProxyTests : IAsyncLifetime
         Assert.Matches("^1.1 llm-proxy-[0-9a-f]{12}$", sent.Via);
     }
 
+    [Theory]
+    [InlineData("1.1 gateway, 1.0 fred", "1.1 gateway, 1.0 fred, 1.1 llm-proxy-")]
+    [InlineData("@@@ not a via", "1.1 llm-proxy-")]
+    [InlineData("1.1 gateway (comment", "1.1 llm-proxy-")]
+    public async Task ViaEntriesOfTheClientAreForwardedAndMalformedOnesDropped(string incoming, string forwardedPrefix)
+    {
+        await using var host = await StartAsync();
+        await ConfigureAsync(host, _upstream.Url("/ok"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = new StringContent(Hi, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Via", incoming);
+
+        using var response = await host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith(forwardedPrefix, Assert.Single(_upstream.Requests).Via, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AnUpstreamErrorBodyNeverReachesTheClientAndIsLoggedRedacted()
     {
@@ -161,7 +178,7 @@ public sealed class LlmProxyTests : IAsyncLifetime
 
         await AssertProblemAsync(response, HttpStatusCode.BadGateway, "exceeds 1048576 bytes");
         var written = await _upstream.EndlessStoppedAsync();
-        Assert.True(written < FaultyUpstream.EndlessLimit / 4, $"The upstream wrote {written} bytes before the proxy hung up.");
+        Assert.True(written < 32L * 1024 * 1024, $"The upstream wrote {written} bytes before the proxy hung up.");
 
         // Declared too large in Content-Length: refused before the body is read.
         await ConfigureAsync(host, _upstream.Url("/declared-huge"));
@@ -394,10 +411,22 @@ public sealed class FaultyUpstream : IAsyncDisposable
             long written = 0;
             try
             {
+                // Once the reader has closed the connection, Kestrel turns writes into no-ops at once but cancels
+                // RequestAborted a moment later, from the thread pool. Past what loopback buffers hold, each chunk
+                // waits a millisecond so that the cancellation is seen before the no-op writes add up to the limit.
                 while (written < EndlessLimit && !response.HttpContext.RequestAborted.IsCancellationRequested)
                 {
-                    await response.Body.WriteAsync(chunk, response.HttpContext.RequestAborted);
+                    var flush = await response.BodyWriter.WriteAsync(chunk, response.HttpContext.RequestAborted);
+                    if (flush.IsCompleted || flush.IsCanceled)
+                    {
+                        break;
+                    }
+
                     written += chunk.Length;
+                    if (written > 8 * 1024 * 1024)
+                    {
+                        await Task.Delay(1, response.HttpContext.RequestAborted);
+                    }
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException)
