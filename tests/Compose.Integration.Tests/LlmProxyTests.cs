@@ -177,12 +177,31 @@ public sealed class LlmProxyTests : IAsyncLifetime
         using var response = await PostAsync(host, Chat, Hi);
 
         await AssertProblemAsync(response, HttpStatusCode.BadGateway, "exceeds 1048576 bytes");
-        var written = await _upstream.EndlessStoppedAsync();
+        var written = Assert.Single(await _upstream.EndlessStoppedAsync());
         Assert.True(written < 32L * 1024 * 1024, $"The upstream wrote {written} bytes before the proxy hung up.");
 
         // Declared too large in Content-Length: refused before the body is read.
         await ConfigureAsync(host, _upstream.Url("/declared-huge"));
         await AssertProblemAsync(await PostAsync(host, Chat, Hi), HttpStatusCode.BadGateway, "exceeds 1048576 bytes");
+    }
+
+    [Fact]
+    public async Task ConcurrentChatsAgainstAnEndlessUpstreamAreEachAbandoned()
+    {
+        // The case: 3 concurrent /chat calls against a 200 MB body reached 2.9 GB before the limit existed.
+        await using var host = await StartAsync();
+        await ConfigureAsync(host, _upstream.Url("/endless"));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => PostAsync(host, Chat, Hi)));
+
+        foreach (var response in responses)
+        {
+            await AssertProblemAsync(response, HttpStatusCode.BadGateway, "exceeds 1048576 bytes");
+        }
+
+        var written = await _upstream.EndlessStoppedAsync(3);
+        Assert.Equal(3, written.Length);
+        Assert.All(written, w => Assert.True(w < 32L * 1024 * 1024, $"An upstream response wrote {w} bytes before the proxy hung up."));
     }
 
     [Fact]
@@ -352,7 +371,8 @@ public sealed class FaultyUpstream : IAsyncDisposable
     public const long EndlessLimit = 256L * 1024 * 1024;
 
     private readonly WebApplication _app;
-    private readonly TaskCompletionSource<long> _endless = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentQueue<long> _endlessWrites = new();
+    private readonly SemaphoreSlim _endlessStopped = new(0);
 
     private FaultyUpstream(WebApplication app) => _app = app;
 
@@ -364,8 +384,16 @@ public sealed class FaultyUpstream : IAsyncDisposable
 
     public Uri Redirect(int status, string location) => Url($"/redirect/{status}?to={Uri.EscapeDataString(location)}");
 
-    /// <summary>How many bytes <c>/endless</c> wrote before the reader hung up (waits at most 30 s).</summary>
-    public Task<long> EndlessStoppedAsync() => _endless.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    /// <summary>How many bytes each of the first <paramref name="count"/> <c>/endless</c> responses wrote before the reader hung up (waits at most 30 s each).</summary>
+    public async Task<long[]> EndlessStoppedAsync(int count = 1)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Assert.True(await _endlessStopped.WaitAsync(TimeSpan.FromSeconds(30)), "An /endless response did not end within 30 s.");
+        }
+
+        return [.. _endlessWrites];
+    }
 
     public static async Task<FaultyUpstream> StartAsync()
     {
@@ -435,7 +463,8 @@ public sealed class FaultyUpstream : IAsyncDisposable
             }
             finally
             {
-                upstream._endless.TrySetResult(written);
+                upstream._endlessWrites.Enqueue(written);
+                upstream._endlessStopped.Release();
             }
         });
         app.MapPost("/redirect/{status:int}", (int status, string to, HttpResponse response) =>
