@@ -38,7 +38,8 @@ public sealed class LlmProxyConfigStore(
 
     /// <summary>
     /// Loads <c>config.json</c> if it exists; a file that cannot be read, or whose values <c>POST /config</c> would
-    /// refuse (a key with a line break saved by an older version), is logged and ignored, as in Luker.
+    /// refuse (a key with a line break saved by an older version), is logged and ignored, as in Luker. On Unix a file
+    /// others could read (saved <c>0644</c> by an older version) is narrowed to <c>0600</c> first.
     /// </summary>
     public void Load()
     {
@@ -49,6 +50,7 @@ public sealed class LlmProxyConfigStore(
                 return;
             }
 
+            NarrowToOwner(ConfigPath);
             using var stream = SafePath.OpenRead(FolderPath, FileName);
             var config = JsonSerializer.Deserialize(stream, LlmProxyJsonContext.Default.LlmProxyConfig);
             var reason = config is null ? "it is empty" : Check(config);
@@ -63,6 +65,15 @@ public sealed class LlmProxyConfigStore(
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
         {
             LlmProxyLog.LoadFailed(logger, ConfigPath, ex.Message, ex);
+        }
+    }
+
+    // A config.json written by an older version (0644) holds the key readable by every local user: make it 0600.
+    private static void NarrowToOwner(string path)
+    {
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & ~SafePath.OwnerOnlyFileMode & ~UnixFileMode.UserExecute) != 0)
+        {
+            File.SetUnixFileMode(path, File.GetUnixFileMode(path) & SafePath.OwnerOnlyFileMode);
         }
     }
 

@@ -311,6 +311,20 @@ public sealed class LlmProxyTests : IAsyncLifetime
         Assert.Equal(SafePath.OwnerOnlyDirectoryMode, File.GetUnixFileMode(_data));
     }
 
+    [UnixFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task AConfigFileOthersCouldReadIsNarrowedAtStartUp()
+    {
+        Directory.CreateDirectory(_data);
+        var path = Path.Combine(_data, "config.json");
+        File.WriteAllText(path, $$"""{"apiUrl":"{{_upstream.Url("/ok")}}","apiKey":"{{ApiKey}}","model":"{{Model}}"}""");
+        File.SetUnixFileMode(path, SafePath.OwnerOnlyFileMode | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        await using var host = await StartAsync();
+
+        Assert.Equal(SafePath.OwnerOnlyFileMode, File.GetUnixFileMode(path));
+        Assert.Contains("\"configured\":true", await host.Client.GetStringAsync("/api/plugins/llm-proxy/status"), StringComparison.Ordinal);
+    }
+
     private static string ConfigBody(string apiUrl) => JsonSerializer.Serialize(new Dictionary<string, string> { ["apiUrl"] = apiUrl, ["apiKey"] = ApiKey, ["model"] = Model });
 
     private static async Task ConfigureAsync(PluginHost host, Uri apiUrl)
