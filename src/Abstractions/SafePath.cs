@@ -65,11 +65,22 @@ namespace Compose;
 /// </description></item>
 /// </list>
 /// <para>
-/// The link check is a snapshot: a link created or retargeted after the call is not seen, and hard links
-/// cannot be told apart from ordinary files. Do not let untrusted parties create links under the root.
-/// Comparisons are ordinal, and ordinal-ignore-case on Windows, whose file systems are case-insensitive.
-/// Everything here is plain string and <see cref="FileSystemInfo.LinkTarget"/> work: no reflection, AOT- and
-/// trim-safe.
+/// The link check of <see cref="Resolve"/> is a snapshot: a link created or retargeted after the call is not seen
+/// by whatever opens the path later, and a hard link cannot be told from an ordinary file by its path. Measured
+/// by <c>SafeFileTests</c> (Linux, a thread exchanging a folder under the root with a link to a folder outside it
+/// through <c>renameat2(RENAME_EXCHANGE)</c>, 200,000 tries each): <see cref="Resolve"/> then
+/// <see cref="File.ReadAllText(string)"/> read outside the root 10,490 times (5.2 %; 13,436 and 25,136 in other
+/// runs), and <see cref="Resolve"/> then <see cref="File.WriteAllText(string, string)"/> wrote outside it 399 times
+/// (229 to 12,928 in other runs). <see cref="OpenRead"/>, <see cref="OpenWrite"/> and
+/// <see cref="WriteAllBytesAtomic"/> check the handle they opened and read or wrote outside 0 times in the same
+/// runs, refusing 8,335, 227 and 772 handles after opening. Open files through them; keep <see cref="Resolve"/>
+/// for paths handed to an API that opens them itself (<c>Results.File</c>), where the gap remains, and do not let
+/// untrusted parties create links under the root.
+/// </para>
+/// <para>
+/// Comparisons are ordinal, and ordinal-ignore-case on Windows, whose file systems are case-insensitive. The
+/// path rules are plain string and <see cref="FileSystemInfo.LinkTarget"/> work; the handle checks call the
+/// operating system through source-generated <c>LibraryImport</c> stubs. No reflection: AOT- and trim-safe.
 /// </para>
 /// </remarks>
 /// <example>
@@ -80,7 +91,7 @@ namespace Compose;
 ///         : Results.Json(new { error = "Path not allowed" }, statusCode: 403));
 /// </code>
 /// </example>
-public static class SafePath
+public static partial class SafePath
 {
     /// <summary>The longest relative path accepted, in UTF-16 characters: 1024.</summary>
     public const int MaxRelativePathLength = 1024;
@@ -441,8 +452,8 @@ public static class SafePath
     // Walks the components of the path from the real root; each existing link must lead under the real root.
     private static string? CheckLinks(string root, string[] segments)
     {
+        var realRoot = RealRoot(root);
         var hops = 0;
-        var realRoot = RealPath(Path.GetPathRoot(root)!, root.AsSpan(Path.GetPathRoot(root)!.Length), ref hops);
         if (realRoot is null)
         {
             return "the root is a symbolic link loop";
@@ -475,6 +486,14 @@ public static class SafePath
         }
 
         return IsUnder(current, realRoot, orEqual: false) ? null : "it leads to the root itself, which is not a valid target";
+    }
+
+    // The root with every link in it resolved; null for a loop.
+    private static string? RealRoot(string root)
+    {
+        var hops = 0;
+        var pathRoot = Path.GetPathRoot(root)!;
+        return RealPath(pathRoot, root.AsSpan(pathRoot.Length), ref hops);
     }
 
     // POSIX realpath that tolerates a missing tail: resolves every link in `start` + `relative`, one hop at a time,

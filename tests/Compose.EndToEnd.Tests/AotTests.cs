@@ -209,10 +209,10 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
                 Assert.Equal("hi", message.GetProperty("content").GetString());
             }
 
-            // Upstream answers 500: 502 naming the upstream status and body.
+            // Upstream answers 500: 502 naming the upstream status, never its body (it goes to the Debug log).
             await ConfigureAsync(host, upstream.ServerError);
             var error = AssertProblem(await ChatAsync(host), HttpStatusCode.BadGateway, "500");
-            Assert.Contains(FakeUpstream.ErrorBody, error, StringComparison.Ordinal);
+            Assert.DoesNotContain(FakeUpstream.ErrorBody, error, StringComparison.Ordinal);
 
             // Upstream answers 200 without choices: 502.
             await ConfigureAsync(host, upstream.EmptyChoices);
