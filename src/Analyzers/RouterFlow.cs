@@ -311,7 +311,8 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
             }
         }
 
-        // One CMP0008 per statement: the first use after the await is the one to move.
+        // One CMP0008 per statement: the first use after the await is the one to move. One CMP0009 per place: a
+        // callback kept by an object that is itself stored is reported at the callback, the more precise of the two.
         var lateReported = false;
         foreach (var e in statementEvents)
         {
@@ -323,6 +324,12 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
                 }
 
                 lateReported = true;
+            }
+
+            if (e.Kind == EventKind.Escape && statementEvents.Any(other => other != e && other.Kind == EventKind.Escape
+                    && e.Location.SourceSpan.Contains(other.Location.SourceSpan) && e.Location.SourceSpan != other.Location.SourceSpan))
+            {
+                continue;
             }
 
             events.Add(e);
@@ -502,7 +509,7 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
         }
         else if (summary.FirstUse is { } use)
         {
-            events.Add(new Event(afterAwait ? EventKind.LateUse : EventKind.Use, location, string.Empty, afterAwait ? use with { What = "runs after InitAsync's await" } : use));
+            events.Add(new Event(afterAwait ? EventKind.LateUse : EventKind.Use, location, string.Empty, use));
         }
 
         if (summary.Escape is { } escape)
@@ -538,7 +545,7 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
     {
         var location = call.Syntax.GetLocation();
         var routerUse = instanceTaint.HasFlag(Taint.Router)
-                        || arguments.Any(a => aliases.Of(a.Value).HasFlag(Taint.Router) && FunctionOf(a.Value) is null);
+                        || arguments.Any(a => a.Parameter?.RefKind != RefKind.Out && aliases.Of(a.Value).HasFlag(Taint.Router) && FunctionOf(a.Value) is null);
 
         // Adding to a collection: a local collection becomes a holder (Discover); anything else keeps the router past the call.
         if (instance is not null && instanceTaint == Taint.None && RouterFlowNames.IsCollectionAdder(method.Name)
