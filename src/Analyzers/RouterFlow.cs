@@ -188,7 +188,12 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
     public const int MaxHelperDepth = 6;
 
 
+    /// <summary>How many method bodies one InitAsync may have analysed (summaries of other plugins' calls are shared).</summary>
+    private const int MaxSummaries = 512;
+
     private readonly HashSet<SummaryKey> _inProgress = [];
+    private int _summariesComputed;
+    private bool _hitLimit;
     private readonly HashSet<(IMethodSymbol, bool)> _enteredLocalFunctions = new(new EnteredComparer());
     private bool _usedInProgress;
 
@@ -798,11 +803,16 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
         }
 
         var summary = new HelperSummary();
-        if (depth >= MaxHelperDepth)
+        if (depth >= MaxHelperDepth || _summariesComputed >= MaxSummaries)
         {
-            summary.GaveUp = new Site(Declaration(method), Name(method), $"is nested deeper than {MaxHelperDepth} calls, where Compose stops following the router");
-            return summary; // Not cached: a shallower caller may follow it.
+            summary.GaveUp = new Site(Declaration(method), Name(method), depth >= MaxHelperDepth
+                ? $"is nested deeper than {MaxHelperDepth} calls, where Compose stops following the router"
+                : $"is one of more than {MaxSummaries} methods the router reaches, where Compose stops following it");
+            _hitLimit = true;
+            return summary; // Not cached (nor anything that depends on it): a shallower caller may follow it.
         }
+
+        _summariesComputed++;
 
         if (position >= method.Parameters.Length)
         {
@@ -830,7 +840,9 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
 
         _inProgress.Add(key);
         var outerUsedInProgress = _usedInProgress;
+        var outerHitLimit = _hitLimit;
         _usedInProgress = false;
+        _hitLimit = false;
         try
         {
             var receiver = position == -1 ? Receiver.Root : Receiver.NotRoot;
@@ -875,12 +887,14 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
             _inProgress.Remove(key);
         }
 
-        if (!_usedInProgress)
+        // Only complete answers are shared: one that saw a recursion guard or a limit depends on who asked first.
+        if (!_usedInProgress && !_hitLimit)
         {
             cache.Summaries.TryAdd(key, summary);
         }
 
         _usedInProgress |= outerUsedInProgress;
+        _hitLimit |= outerHitLimit;
         return summary;
     }
 
@@ -1739,9 +1753,13 @@ internal sealed class Aliases
             case IFlowAnonymousFunctionOperation lambda:
                 if (!_lambdaRuns.TryGetValue(lambda, out var runs))
                 {
+                    // Only a capture is remembered: a lambda that captures nothing yet may capture an alias Discover finds later.
                     var body = _scope?.Lambda(lambda, CancellationToken.None);
                     runs = body is not null && IsCapturedBy(body.Graph) ? [new Run(lambda.Symbol, body, this)] : NoRuns;
-                    _lambdaRuns[lambda] = runs;
+                    if (runs.Count > 0)
+                    {
+                        _lambdaRuns[lambda] = runs;
+                    }
                 }
 
                 return runs;
