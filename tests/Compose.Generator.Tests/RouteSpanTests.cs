@@ -237,6 +237,25 @@ public sealed class RouteSpanTests
     }
 
     [Fact]
+    public async Task MethodWithoutABodyIsAWarning()
+        => await RouteMarkup.VerifyAsync(Plugin(
+            """{|CMP0014:NativeMap(router)|}; await Task.Yield();""",
+            members: """
+                [System.Runtime.InteropServices.DllImport("routes")]
+                private static extern void [|NativeMap|](IEndpointRouteBuilder routes);
+                """));
+
+    [Fact]
+    public async Task AbstractMethodWithNoOverrideInTheCompilationIsAWarning()
+        => await RouteMarkup.VerifyAsync(Plugin(
+            """{|CMP0014:_module.Map(router)|}; await Task.Yield();""",
+            members: """
+                private readonly ModuleBase _module;
+                public SpansPlugin(ModuleBase module) { _module = module; }
+                """,
+            types: "public abstract class ModuleBase { public abstract void Map(IEndpointRouteBuilder routes); }"));
+
+    [Fact]
     public async Task DelegateLocalWithAKnownLambdaIsFollowed()
         => await RouteMarkup.VerifyAsync(Plugin(
             """Action<IEndpointRouteBuilder> map = r => r.MapGet("/a", () => "a"); map(router); await Task.Yield();"""));
