@@ -1135,6 +1135,22 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
         return Symbols.IsRouterType(type) ? Taint.Router : Taint.Holder;
     }
 
+    /// <summary>
+    /// What a member read out of a holder is: the router for a router type; a holder for a type that can hold one
+    /// (a collection of groups, a wrapper with a router field) or that says nothing (<c>object</c>, a type parameter);
+    /// nothing for any other type (the wrapper's logger, its name).
+    /// </summary>
+    internal Taint TaintOfMember(ITypeSymbol? type)
+    {
+        var taint = TaintOfType(type);
+        return taint != Taint.Holder
+               || MayHold(type)
+               || type!.SpecialType == SpecialType.System_Object
+               || type.TypeKind is TypeKind.TypeParameter or TypeKind.Dynamic
+            ? taint
+            : Taint.None;
+    }
+
     private static bool IsInert(ITypeSymbol type)
         => type.SpecialType != SpecialType.None
            || type.TypeKind == TypeKind.Enum
@@ -1667,7 +1683,7 @@ internal sealed class Aliases
 
                 // A method of a holder reads what its object keeps: a primary constructor parameter (or an extension block's receiver).
                 return ReceiverMode == Receiver.Root && parameter.Parameter.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor } or INamedTypeSymbol
-                    ? _flow.TaintOfType(parameter.Type)
+                    ? _flow.TaintOfMember(parameter.Type)
                     : Taint.None;
             case ILocalReferenceOperation local:
                 return _symbols.TryGetValue(local.Local, out var l) ? l : Taint.None;
@@ -1676,7 +1692,7 @@ internal sealed class Aliases
             case IInstanceReferenceOperation:
                 return ReceiverMode == Receiver.Root ? Taint.Holder : Taint.None;
             case IFieldReferenceOperation field:
-                return Of(field.Instance) != Taint.None ? _flow.TaintOfType(field.Type) : Taint.None;
+                return Of(field.Instance) != Taint.None ? _flow.TaintOfMember(field.Type) : Taint.None;
             case IPropertyReferenceOperation property:
                 var owner = Of(property.Instance);
                 if (owner == Taint.Router)
@@ -1684,7 +1700,7 @@ internal sealed class Aliases
                     return _flow.TaintOfType(property.Type) == Taint.Router || property.Property.Name == "DataSources" ? Taint.Router : Taint.None;
                 }
 
-                return owner != Taint.None || property.Arguments.Any(a => Of(a.Value) == Taint.Holder) ? _flow.TaintOfType(property.Type) : Taint.None;
+                return owner != Taint.None || property.Arguments.Any(a => Of(a.Value) == Taint.Holder) ? _flow.TaintOfMember(property.Type) : Taint.None;
             case IArrayElementReferenceOperation element:
                 return Of(element.ArrayReference) != Taint.None ? _flow.TaintOfType(element.Type) : Taint.None;
             case IInvocationOperation invocation:

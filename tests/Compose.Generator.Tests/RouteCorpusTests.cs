@@ -443,6 +443,37 @@ public sealed class RouteCorpusTests(ITestOutputHelper output)
                     public void Map() { routes.MapGet("/tags", () => "tags"); }
                 }
                 """),
+        new("wrapper with services whose handlers use its fields",
+            """new TodoEndpoints(router, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).Map(); await Task.Yield();""",
+            """var todos = new TodoEndpoints(router, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance); Changed += (_, _) => todos.Map();""",
+            "CMP0009",
+            Types: """
+                public sealed class TodoEndpoints(IEndpointRouteBuilder routes, ILoggerFactory loggers)
+                {
+                    private readonly ILogger _log = loggers.CreateLogger("todos");
+                    private readonly List<string> _items = [];
+                    public void Map()
+                    {
+                        var g = routes.MapGroup("/todos");
+                        g.MapGet("/", () => { _log.LogInformation("list"); return _items.ToArray(); });
+                        g.MapPost("/", (string item) => { _items.Add(item); return item; });
+                    }
+                }
+                """),
+        new("plugin loading its store after registering",
+            """router.MapGet("/notes", () => _store.All()); router.MapPost("/notes", (string text) => _store.Add(text)); await _store.LoadAsync(cancellationToken);""",
+            """await _store.LoadAsync(cancellationToken); router.MapGet("/notes", () => _store.All());""",
+            "CMP0008",
+            Members: "private readonly NotesStore _store = new();",
+            Types: """
+                public sealed class NotesStore
+                {
+                    private readonly List<string> _notes = [];
+                    public string[] All() => _notes.ToArray();
+                    public string Add(string text) { _notes.Add(text); return text; }
+                    public Task LoadAsync(CancellationToken ct) => Task.Delay(1, ct);
+                }
+                """),
         new("nested groups built by a local helper",
             """RouteGroupBuilder Sub(RouteGroupBuilder parent, string name) => parent.MapGroup("/" + name); var v1 = router.MapGroup("/v1"); Sub(v1, "a").MapGet("/", () => "a"); await Task.Yield();""",
             """RouteGroupBuilder Sub(RouteGroupBuilder parent, string name) => parent.MapGroup("/" + name); var v1 = router.MapGroup("/v1"); await Task.Yield(); Sub(v1, "a").MapGet("/", () => "a");""",
