@@ -6,10 +6,13 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Compose.Analyzers;
 
 /// <summary>
-/// Luker's "Register Routes Synchronously", checked by the compiler: in a server plugin's <c>InitAsync</c>, no use
-/// of the router (or of an alias: a copy, a <c>MapGroup</c> group, a builder returned by <c>Map*</c>) on a path
-/// reachable after an await (CMP0008), and no router captured by code that may run later or stored where it
-/// outlives the call (CMP0009). Works on the control flow graph, not on text order.
+/// Luker's "Register Routes Synchronously", checked by the compiler: in a server plugin's <c>InitAsync</c>, no route
+/// registration through the router, an alias of it (a copy, a <c>MapGroup</c> group, a builder returned by
+/// <c>Map*</c>) or something holding it (a wrapper, a collection, a tuple, a delegate, a lazy sequence) on a path
+/// reachable after an await (CMP0008), and nothing that lets the router outlive the call: stored where it survives
+/// InitAsync, or captured by code that runs later and registers routes (CMP0009). Works on the control flow graph,
+/// not on text order, and follows every method of the compilation the router reaches; where it cannot follow it
+/// (too deep, no body, a delegate or library callback it cannot see) it warns (CMP0014) instead of accepting.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class RouteRegistrationAnalyzer : DiagnosticAnalyzer

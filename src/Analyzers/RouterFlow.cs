@@ -296,7 +296,7 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
                     break;
 
                 case ISimpleAssignmentOperation assignment when aliases.Of(assignment.Value) is var taint && taint != Taint.None:
-                    AnalyzeStore(scope, assignment, assignment.Target, assignment.Value, taint, aliases, depth, statementEvents);
+                    AnalyzeStore(assignment, assignment.Target, assignment.Value, taint, aliases, depth, statementEvents);
                     break;
 
                 case IDeconstructionAssignmentOperation deconstruction when aliases.Of(deconstruction.Value) != Taint.None:
@@ -673,7 +673,7 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
         }
     }
 
-    private void AnalyzeStore(Scope scope, IOperation assignment, IOperation target, IOperation value, Taint taint, Aliases aliases, int depth, List<Event> events)
+    private void AnalyzeStore(IOperation assignment, IOperation target, IOperation value, Taint taint, Aliases aliases, int depth, List<Event> events)
     {
         var location = assignment.Syntax.GetLocation();
         switch (OwnerOf(target, aliases))
@@ -1171,7 +1171,7 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
                 case ILocalReferenceOperation or IDiscardOperation or IObjectCreationOperation or IAnonymousObjectCreationOperation or ITupleOperation or IArrayCreationOperation:
                     return Owner.Local;
                 case IParameterReferenceOperation parameter:
-                    return parameter.Parameter.RefKind == RefKind.None || aliases.Of(parameter) != Taint.None && parameter.Parameter.RefKind == RefKind.None ? Owner.Local : Owner.Outside;
+                    return parameter.Parameter.RefKind == RefKind.None ? Owner.Local : Owner.Outside;
                 case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver }:
                     return Owner.Local; // The object an initializer is building.
                 case IInstanceReferenceOperation:
@@ -1190,14 +1190,8 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
                         return Owner.Local;
                     }
 
-                    operation = instance;
-                    if (instance is IInstanceReferenceOperation)
-                    {
-                        return Owner.This;
-                    }
-
-                    // A field of a local struct or object is as local as the object; a field of a field is not.
-                    return OwnerOf(instance, aliases) == Owner.Local ? Owner.Local : OwnerOf(instance, aliases);
+                    // A field of a local struct or object is as local as the object; a field of this is the receiver's.
+                    return instance is IInstanceReferenceOperation { ReferenceKind: not InstanceReferenceKind.ImplicitReceiver } ? Owner.This : OwnerOf(instance, aliases);
                 case IPropertyReferenceOperation { Property.IsStatic: false, Instance: { } instance }:
                     if (aliases.Of(instance) != Taint.None || OwnerOf(instance, aliases) == Owner.Local)
                     {
