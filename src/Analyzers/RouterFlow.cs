@@ -519,12 +519,12 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
 
         if (summary.Escape is { } escape)
         {
-            events.Add(new Event(EventKind.Escape, location, $"{Name(target)} receives it and lets it outlive the call", escape));
+            events.Add(new Event(EventKind.Escape, location, "it is handed to a method that lets it outlive the call", escape));
         }
 
         if (summary.GaveUp is { } gaveUp)
         {
-            events.Add(new Event(EventKind.GaveUp, location, $"in {Name(target)}", gaveUp));
+            events.Add(new Event(EventKind.GaveUp, location, "following the call here", gaveUp));
         }
 
         if (summary.StoresInReceiver is { } stored && target.MethodKind != MethodKind.Constructor)
@@ -539,7 +539,7 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
                 case Owner.This when aliases.ReceiverMode == Receiver.Root:
                     break;
                 default:
-                    events.Add(new Event(EventKind.Escape, location, $"{Name(target)} receives it and keeps it in an object that outlives the call", stored));
+                    events.Add(new Event(EventKind.Escape, location, "it is handed to a method that keeps it in an object that outlives the call", stored));
                     break;
             }
         }
@@ -608,7 +608,7 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
         }
 
         var location = call.Syntax.GetLocation();
-        var name = $"{method.ContainingType.Name}.{method.Name}";
+        var name = method.MethodKind == MethodKind.Constructor ? "new " + method.ContainingType.Name : $"{method.ContainingType.Name}.{method.Name}";
         if (Symbols.IsDeferring(method, argument.Parameter))
         {
             DeferRuns(runs, name, function.Syntax.GetLocation(), aliases, depth, events, ownLocation: true);
@@ -635,7 +635,7 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
                 }
                 else if (summary.GaveUp is { } gaveUp && runs.Count > 0)
                 {
-                    events.Add(new Event(EventKind.GaveUp, location, $"in {Name(target)}", gaveUp));
+                    events.Add(new Event(EventKind.GaveUp, location, "following the call here", gaveUp));
                 }
             }
 
@@ -758,12 +758,12 @@ internal sealed class RouterFlow(RouteAnalysisCache cache, CancellationToken can
 
             if (summary.Escape is { } escape)
             {
-                events.Add(new Event(EventKind.Escape, location, $"{run.Symbol.Name} lets it outlive the call", escape));
+                events.Add(new Event(EventKind.Escape, location, "it is handed to a method that lets it outlive the call", escape));
             }
 
             if (summary.GaveUp is { } gaveUp)
             {
-                events.Add(new Event(EventKind.GaveUp, location, $"in {run.Symbol.Name}", gaveUp));
+                events.Add(new Event(EventKind.GaveUp, location, "following the call here", gaveUp));
             }
         }
         else

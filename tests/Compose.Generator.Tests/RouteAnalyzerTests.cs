@@ -142,6 +142,7 @@ public sealed class RouteAnalyzerTests
     {
         Assert.Contains("stored in the field '_router'", Assert.Single(await AnalyzeAsync("_router = router;")).GetMessage(), StringComparison.Ordinal);
         Assert.Contains("Task.Run", Assert.Single(await AnalyzeAsync("""_ = Task.Run(() => router.MapGet("/a", () => "a"));""")).GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("passed to new Timer,", Assert.Single(await AnalyzeAsync("""_ = new Timer(_ => router.MapGet("/a", () => "a"), null, 10, Timeout.Infinite);""")).GetMessage(), StringComparison.Ordinal);
     }
 
     [Fact]
