@@ -25,4 +25,17 @@ internal static class RouteDiagnostics
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
         helpLinkUri: HelpLinkBase + "CMP0009.md");
+
+    /// <summary>
+    /// The route rules could not follow the router to the end: too many nested calls, a method with no visible body, a
+    /// delegate or callback whose code is not in the compilation. A warning, so code Compose cannot see is never accepted in silence.
+    /// </summary>
+    public static readonly DiagnosticDescriptor AnalysisGaveUp = new(
+        "CMP0014",
+        "Route registration could not be checked",
+        "Server plugin {0}: Compose could not check what happens to the router, {1}; make sure every route is registered before InitAsync's first await and no reference to the router is kept, then suppress this warning here",
+        Category,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "CMP0014.md");
 }

@@ -6,17 +6,20 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Compose.Analyzers;
 
 /// <summary>
-/// Luker's "Register Routes Synchronously", checked by the compiler: in a server plugin's <c>InitAsync</c>, no use
-/// of the router (or of an alias: a copy, a <c>MapGroup</c> group, a builder returned by <c>Map*</c>) on a path
-/// reachable after an await (CMP0008), and no router captured by code that may run later or stored where it
-/// outlives the call (CMP0009). Works on the control flow graph, not on text order.
+/// Luker's "Register Routes Synchronously", checked by the compiler: in a server plugin's <c>InitAsync</c>, no route
+/// registration through the router, an alias of it (a copy, a <c>MapGroup</c> group, a builder returned by
+/// <c>Map*</c>) or something holding it (a wrapper, a collection, a tuple, a delegate, a lazy sequence) on a path
+/// reachable after an await (CMP0008), and nothing that lets the router outlive the call: stored where it survives
+/// InitAsync, or captured by code that runs later and registers routes (CMP0009). Works on the control flow graph,
+/// not on text order, and follows every method of the compilation the router reaches; where it cannot follow it
+/// (too deep, no body, a delegate or library callback it cannot see) it warns (CMP0014) instead of accepting.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class RouteRegistrationAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(RouteDiagnostics.RouteAfterAwait, RouteDiagnostics.RouterEscapes);
+        ImmutableArray.Create(RouteDiagnostics.RouteAfterAwait, RouteDiagnostics.RouterEscapes, RouteDiagnostics.AnalysisGaveUp);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -31,12 +34,15 @@ public sealed class RouteRegistrationAnalyzer : DiagnosticAnalyzer
                 return; // The compilation does not reference Compose.Abstractions.
             }
 
-            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, symbols));
+            // One cache per compilation: each helper is summarised once, however many plugins call it.
+            var cache = new RouteAnalysisCache(start.Compilation, symbols);
+            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, cache));
         });
     }
 
-    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols)
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, RouteAnalysisCache cache)
     {
+        var symbols = cache.Symbols;
         if (context.OwningSymbol is not IMethodSymbol method
             || method.Parameters.Length != 2
             || !symbols.IsRouterType(method.Parameters[0].Type)
@@ -53,12 +59,14 @@ public sealed class RouteRegistrationAnalyzer : DiagnosticAnalyzer
         }
 
         var graph = context.GetControlFlowGraph(body);
-        var flow = new RouterFlow(symbols, context.Compilation, context.CancellationToken);
+        var flow = new RouterFlow(cache, context.CancellationToken);
         var findings = flow.AnalyzeMethod(graph, method.Parameters[0]);
         var plugin = method.ContainingType.Name;
         foreach (var finding in findings)
         {
-            context.ReportDiagnostic(Diagnostic.Create(finding.Descriptor, finding.Location, plugin, finding.Detail));
+            // Through a helper: the call in InitAsync is where the plugin author acts, the helper's line is what it reaches.
+            var additional = finding.Inner is { IsInSource: true } inner && inner != finding.Location ? [inner] : Array.Empty<Location>();
+            context.ReportDiagnostic(Diagnostic.Create(finding.Descriptor, finding.Location, additional, plugin, finding.Detail));
         }
     }
 }
@@ -155,9 +163,18 @@ internal sealed class KnownSymbols
 
         // Route handlers (Map*(..., Delegate handler)) and any parameter typed Delegate or RequestDelegate run per request.
         var parameterType = parameter?.Type;
-        return parameterType is not null
-               && ((DelegateType is not null && SymbolEqualityComparer.Default.Equals(parameterType, DelegateType))
-                   || parameterType.Name == "RequestDelegate");
+        if (parameterType is not null
+            && ((DelegateType is not null && SymbolEqualityComparer.Default.Equals(parameterType, DelegateType))
+                || parameterType.Name == "RequestDelegate"))
+        {
+            return true;
+        }
+
+        // ASP.NET Core and Microsoft.Extensions keep the callbacks they are given: endpoint filters, conventions, OpenAPI
+        // transformers, DI factories, change tokens and options monitors all run them after InitAsync returns.
+        var ns = container?.ContainingNamespace?.ToDisplayString() ?? string.Empty;
+        return (ns.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || ns.StartsWith("Microsoft.Extensions", StringComparison.Ordinal))
+               && (parameterType is null || parameterType.TypeKind == TypeKind.Delegate);
     }
 
     private static string MetadataName(INamedTypeSymbol type)

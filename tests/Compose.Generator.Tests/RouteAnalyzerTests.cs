@@ -27,6 +27,8 @@ public sealed class RouteAnalyzerTests
         private static void Inner(IEndpointRouteBuilder r) => Register(r);
         private void Keep(IEndpointRouteBuilder r) => _router = r;
         private void OnChanged() => Changed?.Invoke(this, EventArgs.Empty);
+        private Holder? _held;
+        public bool Held => _held is not null;
         public IEndpointRouteBuilder? Router => _router;
         public int Count => _routers.Count + (_register is null ? 0 : 1);
         """;
@@ -69,9 +71,9 @@ public sealed class RouteAnalyzerTests
         { "CMP0009", """Saved = router.MapGroup("/g");""" },
         { "CMP0009", """_routers.Add(router);""" },
         { "CMP0009", """_register = () => router.MapGet("/a", () => "a");""" },
-        { "CMP0009", """router.MapGet("/count", () => router.DataSources.Count);""" },
+        { "CMP0009", """router.MapGet("/count", () => { router.MapGet("/more", () => "more"); return 1; });""" },
         { "CMP0009", """Keep(router);""" },
-        { "CMP0009", """var holder = new Holder(router); _ = holder;""" },
+        { "CMP0009", """_held = new Holder(router);""" },
         { "CMP0009", """Action later = () => router.MapGet("/a", () => "a"); _register = later;""" },
     };
 
@@ -92,6 +94,8 @@ public sealed class RouteAnalyzerTests
         """router.MapGet("/a", async () => { await Task.Delay(1); return "a"; }); router.MapGet("/b", () => "b");""",
         """router.MapGet("/a", () => "a"); await Task.Yield(); _ = router.ServiceProvider.GetService(typeof(string));""",
         """var reader = new Reader(router); _ = reader; await Task.Yield();""",
+        """var holder = new Holder(router); holder.Router.MapGet("/a", () => "a"); await Task.Yield();""",
+        """router.MapGet("/count", () => router.DataSources.Count); await Task.Yield();""",
         """var names = new List<string>(); names.Add("x"); router.MapGet("/a", () => names.Count); await Task.Yield();""",
         """EndpointRouteBuilderExtensions.MapGet(router, "/a", () => "a"); await Task.Yield();""",
         """await Task.WhenAll(Task.Delay(1), Task.Delay(2)); _ = cancellationToken;""",
@@ -126,8 +130,11 @@ public sealed class RouteAnalyzerTests
     public async Task HelperThatAwaitsFirstIsFlaggedAtTheCallSite()
     {
         var diagnostic = Assert.Single(await AnalyzeAsync("await RegisterLaterAsync(router);"));
-        Assert.Contains("in RegisterLaterAsync, which it calls", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("through CheckedPlugin.RegisterLaterAsync, which it calls here", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("r.MapGet(\"/late\", () => \"late\")", diagnostic.GetMessage(), StringComparison.Ordinal);
         Assert.Contains("RegisterLaterAsync(router)", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan), StringComparison.Ordinal);
+        var inner = Assert.Single(diagnostic.AdditionalLocations);
+        Assert.Equal("r.MapGet(\"/late\", () => \"late\")", inner.SourceTree!.GetText().ToString(inner.SourceSpan));
     }
 
     [Fact]
@@ -135,6 +142,7 @@ public sealed class RouteAnalyzerTests
     {
         Assert.Contains("stored in the field '_router'", Assert.Single(await AnalyzeAsync("_router = router;")).GetMessage(), StringComparison.Ordinal);
         Assert.Contains("Task.Run", Assert.Single(await AnalyzeAsync("""_ = Task.Run(() => router.MapGet("/a", () => "a"));""")).GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("passed to new Timer,", Assert.Single(await AnalyzeAsync("""_ = new Timer(_ => router.MapGet("/a", () => "a"), null, 10, Timeout.Infinite);""")).GetMessage(), StringComparison.Ordinal);
     }
 
     [Fact]
