@@ -20,6 +20,8 @@ public sealed class ComposeGenerator : IIncrementalGenerator
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // The per-plugin rules are reported by PluginDeclarationAnalyzer on their declarations; this pipeline only
+        // keeps their ids, for the manifest, so a host refuses a plugin whose author suppressed an error.
         var own = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 PluginParser.ServerPluginAttributeName,
@@ -27,36 +29,21 @@ public sealed class ComposeGenerator : IIncrementalGenerator
                 static (syntax, cancellationToken) => PluginParser.ParseOwn(syntax, cancellationToken))
             .WithTrackingName(TrackingNames.OwnPlugins);
 
-        context.RegisterSourceOutput(own, static (spc, result) =>
-        {
-            foreach (var diagnostic in result.Diagnostics)
-            {
-                spc.ReportDiagnostic(diagnostic.ToDiagnostic());
-            }
-        });
-
         var assemblyName = context.CompilationProvider.Select(static (compilation, _) => compilation.AssemblyName ?? string.Empty);
         var webAssetsBase = context.AnalyzerConfigOptionsProvider
             .Combine(assemblyName)
             .Select(static (input, _) => WebAssetsBase(input.Left.GlobalOptions, input.Right));
         var ownPlugins = own
-            .Select(static (result, _) => result.Plugin)
             .Collect()
-            .Combine(assemblyName)
             .Combine(webAssetsBase)
-            .Select(static (input, _) => Composition.OwnPlugins(input.Left.Left, input.Left.Right, input.Right))
+            .Select(static (input, _) => Composition.OwnPlugins(input.Left, input.Right))
             .WithTrackingName(TrackingNames.OwnPluginList);
 
         context.RegisterSourceOutput(ownPlugins, static (spc, plugins) =>
         {
-            foreach (var diagnostic in plugins.Diagnostics)
+            if (plugins.Count > 0)
             {
-                spc.ReportDiagnostic(diagnostic.ToDiagnostic());
-            }
-
-            if (plugins.Plugins.Count > 0)
-            {
-                spc.AddSource("Compose.Manifest.g.cs", SourceEmitter.EmitManifest(plugins.Plugins));
+                spc.AddSource("Compose.Manifest.g.cs", SourceEmitter.EmitManifest(plugins));
             }
         });
 
@@ -70,10 +57,15 @@ public sealed class ComposeGenerator : IIncrementalGenerator
                 : (bool?)null)
             .WithTrackingName(TrackingNames.HostSetting);
 
+        var excluded = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => Composition.ExcludedPlugins(options.GlobalOptions.TryGetValue("build_property.ComposeExcludedPlugins", out var value) ? value : null))
+            .WithTrackingName(TrackingNames.ExcludedPlugins);
+
         var host = ownPlugins
             .Combine(compilation)
             .Combine(hostSetting)
-            .Select(static (input, _) => Composition.Host(input.Left.Left.Plugins, input.Left.Right, input.Right))
+            .Combine(excluded)
+            .Select(static (input, _) => Composition.Host(input.Left.Left.Left, input.Left.Left.Right, input.Left.Right, input.Right))
             .WithTrackingName(TrackingNames.Host);
 
         context.RegisterSourceOutput(host, static (spc, model) =>
@@ -117,52 +109,52 @@ public sealed class ComposeGenerator : IIncrementalGenerator
     }
 }
 
-/// <summary>The own plugins of a compilation, in id order, with the diagnostics about them as a whole.</summary>
-internal sealed record OwnPluginList(EquatableArray<PluginModel> Plugins, EquatableArray<DiagnosticInfo> Diagnostics);
-
 /// <summary>What the host emitter writes: the composable plugins in id order, or nothing.</summary>
 internal sealed record HostModel(bool Emit, EquatableArray<PluginModel> Plugins, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>Combines plugin models into what is composed, and finds the rules that span plugins.</summary>
 internal static class Composition
 {
-    public static OwnPluginList OwnPlugins(ImmutableArray<PluginModel?> parsed, string assemblyName, string webAssetsBase)
+    /// <summary>The compilation's own plugins in id order; plugins that share an id are marked with CMP0002 for the manifest.</summary>
+    public static EquatableArray<PluginModel> OwnPlugins(ImmutableArray<PluginModel?> parsed, string webAssetsBase)
     {
         var plugins = parsed
             .Where(p => p is not null)
             .Select(p => p!.EntryScript is null ? p : p with { WebAssetsPath = webAssetsBase })
             .OrderBy(p => p.Id, StringComparer.Ordinal).ThenBy(p => p.DisplayTypeName, StringComparer.Ordinal).ToList();
-        var diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
-        for (var i = 0; i < plugins.Count; i++)
-        {
-            var first = plugins.FindIndex(p => p.Id == plugins[i].Id);
-            if (first == i || plugins[i].Id.Length == 0)
-            {
-                continue;
-            }
 
-            diagnostics.Add(DiagnosticInfo.Create(
-                ComposeDiagnostics.DuplicatePluginId,
-                plugins[i].Location,
-                plugins[i].Id,
-                plugins[first].DisplayTypeName,
-                assemblyName,
-                plugins[i].DisplayTypeName,
-                assemblyName));
-            var duplicateId = ComposeDiagnostics.DuplicatePluginId.Id;
-            foreach (var index in new[] { first, i })
+        // PluginDeclarationAnalyzer reports the duplicates on their ids, with the same rule.
+        var duplicateId = DiagnosticIds.DuplicatePluginId;
+        var original = plugins.ToList();
+        foreach (var (first, duplicate) in PluginRules.Duplicates(Enumerable.Range(0, original.Count), i => original[i].Id, i => original[i].DisplayTypeName))
+        {
+            foreach (var index in new[] { first, duplicate })
             {
                 if (!plugins[index].Errors.Contains(duplicateId))
                 {
-                    plugins[index] = plugins[index] with { IsComposable = false, Errors = plugins[index].Errors.Append(duplicateId).ToEquatableArray() };
+                    plugins[index] = plugins[index] with
+                    {
+                        IsComposable = false,
+                        Errors = plugins[index].Errors.Append(duplicateId).OrderBy(e => e, StringComparer.Ordinal).ToEquatableArray(),
+                    };
                 }
             }
         }
 
-        return new OwnPluginList(plugins.ToEquatableArray(), diagnostics.ToImmutable().ToEquatableArray());
+        return plugins.ToEquatableArray();
     }
 
-    public static HostModel Host(EquatableArray<PluginModel> own, CompilationModel compilation, bool? hostSetting)
+    /// <summary>The plugin classes a host switched off at build time (<c>ComposeExcludedPlugins</c>: full class names, separated by ';' or ',').</summary>
+    public static EquatableArray<string> ExcludedPlugins(string? value)
+        => (value ?? string.Empty)
+            .Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)
+            .Select(name => name.Trim())
+            .Where(name => name.Length > 0)
+            .Distinct(StringComparer.Ordinal)
+            .OrderBy(name => name, StringComparer.Ordinal)
+            .ToEquatableArray();
+
+    public static HostModel Host(EquatableArray<PluginModel> own, CompilationModel compilation, bool? hostSetting, EquatableArray<string> excluded)
     {
         if (!compilation.ReferencesCompose || !(hostSetting ?? compilation.IsExecutable))
         {
@@ -173,19 +165,26 @@ internal static class Composition
         var candidates = new List<PluginModel>();
         foreach (var plugin in own)
         {
-            if (plugin.IsComposable)
+            // Own duplicates are reported by the analyzer; they already are not composable.
+            if (plugin.IsComposable && !excluded.Contains(plugin.DisplayTypeName))
             {
                 candidates.Add(plugin with { AssemblyName = compilation.AssemblyName, Version = compilation.Version });
             }
         }
 
+        var ownCount = candidates.Count;
         var hostMajor = Major(compilation.ComposeAbstractionsVersion);
         foreach (var plugin in compilation.ReferencedPlugins)
         {
+            if (excluded.Contains(plugin.DisplayTypeName))
+            {
+                continue;
+            }
+
             if (plugin.Errors.Count > 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    ComposeDiagnostics.InvalidReferencedPlugin, null, plugin.Id, plugin.DisplayTypeName, plugin.AssemblyName, string.Join(", ", plugin.Errors)));
+                    ComposeDiagnostics.InvalidReferencedPlugin, plugin.Id, plugin.DisplayTypeName, plugin.AssemblyName, string.Join(", ", plugin.Errors)));
                 continue;
             }
 
@@ -193,7 +192,14 @@ internal static class Composition
             if (pluginMajor is not null && hostMajor is not null && pluginMajor > hostMajor)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    ComposeDiagnostics.NewerComposeVersion, null, plugin.Id, plugin.AssemblyName, plugin.ComposeVersion!, compilation.ComposeAbstractionsVersion!));
+                    ComposeDiagnostics.NewerComposeVersion, plugin.Id, plugin.AssemblyName, plugin.ComposeVersion!, compilation.ComposeAbstractionsVersion!));
+                continue;
+            }
+
+            if (plugin.ManifestMismatch is { } mismatch)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    ComposeDiagnostics.ManifestMismatch, plugin.Id, plugin.AssemblyName, mismatch.Claim, plugin.DisplayTypeName, mismatch.Actual));
                 continue;
             }
 
@@ -203,7 +209,7 @@ internal static class Composition
             }
         }
 
-        // Ids must be unique across the whole composition; duplicates among own plugins were reported by the plugin step.
+        // Ids must be unique across the whole composition: the host's own plugins come first, then the packages'.
         var composed = new List<PluginModel>();
         foreach (var group in candidates.GroupBy(p => p.Id, StringComparer.Ordinal))
         {
@@ -214,18 +220,18 @@ internal static class Composition
                 continue;
             }
 
+            // The first is the host's own plugin when there is one (own plugins come first).
             var first = members[0];
             foreach (var other in members.Skip(1))
             {
-                var location = other.Location ?? first.Location;
-                diagnostics.Add(DiagnosticInfo.Create(
-                    ComposeDiagnostics.DuplicatePluginId, location, group.Key, first.DisplayTypeName, first.AssemblyName, other.DisplayTypeName, other.AssemblyName));
+                diagnostics.Add(candidates.IndexOf(first) < ownCount
+                    ? DiagnosticInfo.Create(ComposeDiagnostics.DuplicateOfReferencedPluginId, group.Key, first.DisplayTypeName, other.DisplayTypeName, other.AssemblyName)
+                    : DiagnosticInfo.Create(ComposeDiagnostics.DuplicateReferencedPluginId, group.Key, first.DisplayTypeName, first.AssemblyName, other.DisplayTypeName, other.AssemblyName));
             }
         }
 
         var ordered = composed
             .OrderBy(p => p.Id, StringComparer.Ordinal)
-            .Select(p => p with { Location = null })
             .ToEquatableArray();
         return new HostModel(true, ordered, diagnostics.ToImmutable().ToEquatableArray());
     }

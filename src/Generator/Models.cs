@@ -1,39 +1,20 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Text;
 
 namespace Compose.Generator;
 
-/// <summary>A source location carried as data (never a <see cref="Location"/>, which would defeat caching).</summary>
-internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
+/// <summary>A diagnostic of the composition (host build), reported by its own pipeline step; it has no source location.</summary>
+internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, EquatableArray<string> Arguments)
 {
-    public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, params string[] arguments)
+        => new(descriptor, arguments.ToEquatableArray());
 
-    public static LocationInfo? From(Location? location)
-        => location is { SourceTree: not null }
-            ? new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span)
-            : null;
+    public Diagnostic ToDiagnostic() => Diagnostic.Create(Descriptor, Location.None, Arguments.ToArray<object>());
 }
 
-/// <summary>A diagnostic found while parsing, reported by its own pipeline step.</summary>
-internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationInfo? Location, EquatableArray<string> Arguments)
-{
-    /// <summary>The key of the suggested plugin id in a CMP0001 diagnostic's properties, read by its code fix.</summary>
-    public const string SuggestedIdProperty = "SuggestedId";
-
-    /// <summary>A valid id to offer instead of the invalid one (CMP0001 only).</summary>
-    public string? SuggestedId { get; init; }
-
-    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments)
-        => new(descriptor, location, arguments.ToEquatableArray());
-
-    public Diagnostic ToDiagnostic()
-        => Diagnostic.Create(
-            Descriptor,
-            Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None,
-            SuggestedId is null ? null : ImmutableDictionary<string, string?>.Empty.Add(SuggestedIdProperty, SuggestedId),
-            Arguments.ToArray<object>());
-}
+/// <summary>A referenced manifest's claim that its plugin class contradicts (CMP0020).</summary>
+/// <param name="Claim">What the manifest says, for example <c>HasExitAsync = true</c>.</param>
+/// <param name="Actual">What the class does instead, for example <c>does not declare its own ExitAsync(CancellationToken)</c>.</param>
+internal sealed record ManifestMismatch(string Claim, string Actual);
 
 /// <summary>One constructor parameter of a plugin class, resolved from dependency injection.</summary>
 /// <param name="TypeName">The parameter type, fully qualified with <c>global::</c>.</param>
@@ -52,8 +33,7 @@ internal sealed record PluginModel(
     EquatableArray<DependencyModel> Dependencies,
     bool HasConfigureServices,
     bool HasExitAsync,
-    EquatableArray<string> Errors,
-    LocationInfo? Location)
+    EquatableArray<string> Errors)
 {
     /// <summary>The simple name of the declaring assembly; empty for the compilation's own plugins.</summary>
     public string AssemblyName { get; init; } = string.Empty;
@@ -76,11 +56,9 @@ internal sealed record PluginModel(
     /// <summary>The Compose version recorded in a referenced manifest; null for own plugins.</summary>
     public string? ComposeVersion { get; init; }
 
-    public bool IsReferenced => Location is null && AssemblyName.Length > 0;
+    /// <summary>Where a referenced manifest contradicts the plugin class it names, or null.</summary>
+    public ManifestMismatch? ManifestMismatch { get; init; }
 }
-
-/// <summary>The result of parsing one <c>[ServerPlugin]</c> declaration.</summary>
-internal sealed record OwnPluginResult(PluginModel? Plugin, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>What the host emitter needs from the compilation itself.</summary>
 internal sealed record CompilationModel(

@@ -1,86 +1,56 @@
 using System.Collections.Immutable;
 using System.Text;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Compose.Generator;
 
-/// <summary>Turns Roslyn symbols into <see cref="PluginModel"/>s and diagnostic infos. Never throws on bad input.</summary>
+/// <summary>
+/// Turns Roslyn symbols into <see cref="PluginModel"/>s, with the rules of <see cref="PluginRules"/> (the analyzers
+/// report them; here only their ids are kept, for the manifest). Never throws on bad input.
+/// </summary>
 internal static class PluginParser
 {
-    public const string ServerPluginAttributeName = "Compose.ServerPluginAttribute";
+    public const string ServerPluginAttributeName = PluginRules.ServerPluginAttributeName;
     public const string ManifestAttributeName = "Compose.ServerPluginManifestAttribute";
-    public const string PluginInterfaceName = "Compose.IServerPlugin";
-    private const string ServiceCollectionName = "Microsoft.Extensions.DependencyInjection.IServiceCollection";
-    private const string ConfigurationName = "Microsoft.Extensions.Configuration.IConfiguration";
-    private const string FromKeyedServicesName = "Microsoft.Extensions.DependencyInjection.FromKeyedServicesAttribute";
+    public const string PluginInterfaceName = PluginRules.PluginInterfaceName;
 
-    /// <summary>The format used for type names in generated code: fully qualified, <c>global::</c>, no nullable marks.</summary>
-    private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
-        .WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.EscapeKeywordIdentifiers | SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
-
-    /// <summary>The format used for type names in messages: namespace-qualified, no <c>global::</c>.</summary>
-    private static readonly SymbolDisplayFormat DisplayFormat = SymbolDisplayFormat.CSharpErrorMessageFormat;
-
-    /// <summary>Parses one type carrying <c>[ServerPlugin]</c> in the current compilation.</summary>
-    public static OwnPluginResult ParseOwn(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    /// <summary>Parses one type carrying <c>[ServerPlugin]</c> in the current compilation; null for a type that is not a class.</summary>
+    public static PluginModel? ParseOwn(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.IsDefaultOrEmpty)
         {
-            return new OwnPluginResult(null, EquatableArray<DiagnosticInfo>.Empty);
+            return null;
         }
 
         var attribute = context.Attributes[0];
-        var diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
-        var display = type.ToDisplayString(DisplayFormat);
-        var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-        var attributeLocation = LocationInfo.From(attributeSyntax?.GetLocation() ?? type.Locations.FirstOrDefault());
-
-        if (type.TypeKind != TypeKind.Class)
+        if (PluginRules.CheckKind(type, attribute, cancellationToken) is not null)
         {
-            diagnostics.Add(DiagnosticInfo.Create(ComposeDiagnostics.NotAClass, attributeLocation, display, KindName(type)));
-            return new OwnPluginResult(null, diagnostics.ToImmutable().ToEquatableArray());
+            return null;
         }
 
         var (id, name, description, environments, entryScript) = ReadPluginAttribute(attribute);
-        var idLocation = LocationInfo.From(attributeSyntax?.ArgumentList?.Arguments.FirstOrDefault()?.GetLocation()) ?? attributeLocation;
-        var errors = new List<string>();
-
-        if (!PluginId.IsValid(id))
+        var check = PluginRules.CheckClass(type, context.SemanticModel.Compilation, cancellationToken);
+        var errors = check.ErrorIds.ToList();
+        if (PluginRules.CheckId(type, attribute, cancellationToken) is not null)
         {
-            errors.Add(ComposeDiagnostics.InvalidPluginId.Id);
-            var suggestion = PluginId.Suggest(id, type.Name);
-            diagnostics.Add(DiagnosticInfo.Create(ComposeDiagnostics.InvalidPluginId, idLocation, display, id ?? string.Empty, suggestion) with { SuggestedId = suggestion });
+            errors.Insert(0, DiagnosticIds.InvalidPluginId);
         }
 
-        var shape = Inspect(type, context.SemanticModel.Compilation);
-        foreach (var (descriptor, argument) in shape.Problems)
-        {
-            errors.Add(descriptor.Id);
-            diagnostics.Add(descriptor == ComposeDiagnostics.MissingInterface || descriptor == ComposeDiagnostics.InvalidConfigureServices
-                ? DiagnosticInfo.Create(descriptor, attributeLocation, display)
-                : DiagnosticInfo.Create(descriptor, attributeLocation, display, argument));
-        }
-
-        var plugin = new PluginModel(
+        return new PluginModel(
             id ?? string.Empty,
             name,
             description,
-            shape.IsReferenceable ? type.ToDisplayString(TypeFormat) : string.Empty,
-            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted)),
-            errors.Count == 0,
-            shape.Dependencies,
-            shape.HasConfigureServices,
-            shape.HasExitAsync,
-            errors.Distinct().ToEquatableArray(),
-            idLocation)
+            check.IsReferenceable ? type.ToDisplayString(PluginRules.TypeFormat) : string.Empty,
+            DisplayName(type),
+            errors.Count == 0 && check.IsComposable,
+            check.Dependencies,
+            check.HasConfigureServices,
+            check.HasExitAsync,
+            errors.Distinct().OrderBy(e => e, StringComparer.Ordinal).ToEquatableArray())
         {
             Environments = environments,
             EntryScript = entryScript,
         };
-
-        return new OwnPluginResult(plugin, diagnostics.ToImmutable().ToEquatableArray());
     }
 
     /// <summary>Reads what the host needs from the compilation: its identity, output kind and referenced manifests.</summary>
@@ -112,7 +82,7 @@ internal static class PluginParser
             {
                 if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, manifestAttribute))
                 {
-                    referenced.Add(ParseManifestEntry(attribute, assembly, compilation));
+                    referenced.Add(ParseManifestEntry(attribute, assembly, compilation, cancellationToken));
                 }
             }
         }
@@ -127,7 +97,7 @@ internal static class PluginParser
             referenced.ToImmutable().ToEquatableArray());
     }
 
-    private static PluginModel ParseManifestEntry(AttributeData attribute, IAssemblySymbol assembly, Compilation compilation)
+    private static PluginModel ParseManifestEntry(AttributeData attribute, IAssemblySymbol assembly, Compilation compilation, CancellationToken cancellationToken)
     {
         var args = attribute.ConstructorArguments;
         var id = args.Length > 0 ? args[0].Value as string ?? string.Empty : string.Empty;
@@ -151,67 +121,78 @@ internal static class PluginParser
             }
         }
 
-        var errors = (errorList ?? string.Empty)
-            .Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries)
-            .Select(e => e.Trim())
-            .Where(e => e.Length > 0)
-            .ToList();
+        var errors = SplitList(errorList).ToList();
 
-        // Check again what the host relies on: a manifest may be stale or hand-written.
+        // Check the class again with the same rules: a manifest may be stale or hand-written, and the generated host
+        // code relies on what the class really declares, never on what the manifest says.
         var dependencies = EquatableArray<DependencyModel>.Empty;
         var referenceable = false;
+        ManifestMismatch? mismatch = null;
         if (type is not null && type.TypeKind != TypeKind.Error)
         {
-            var shape = Inspect(type, compilation);
-            referenceable = shape.IsReferenceable && shape.Problems.Count == 0;
-            dependencies = shape.Dependencies;
-            foreach (var (descriptor, _) in shape.Problems)
+            var check = PluginRules.CheckClass(type, compilation, cancellationToken);
+            referenceable = check.IsComposable;
+            dependencies = check.Dependencies;
+            errors.AddRange(check.ErrorIds);
+            if (check.Violations.Count == 0)
             {
-                errors.Add(descriptor.Id);
+                mismatch = Mismatch("HasConfigureServices", hasConfigureServices, check.HasConfigureServices, "a public static ConfigureServices(IServiceCollection, IConfiguration)")
+                           ?? Mismatch("HasExitAsync", hasExitAsync, check.HasExitAsync, "its own ExitAsync(CancellationToken)");
+                (hasConfigureServices, hasExitAsync) = (check.HasConfigureServices, check.HasExitAsync);
             }
         }
 
         if (!PluginId.IsValid(id))
         {
-            errors.Add(ComposeDiagnostics.InvalidPluginId.Id);
+            errors.Add(DiagnosticIds.InvalidPluginId);
         }
 
         if (type is null && errors.Count == 0)
         {
-            errors.Add(ComposeDiagnostics.PluginNotComposable.Id);
+            errors.Add(DiagnosticIds.PluginNotComposable);
         }
 
-        var display = type?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted))
-            ?? typeName ?? "(unknown type)";
+        var display = type is not null ? DisplayName(type) : typeName ?? "(unknown type)";
         return new PluginModel(
             id,
             name,
             description,
-            referenceable ? type!.ToDisplayString(TypeFormat) : string.Empty,
+            referenceable ? type!.ToDisplayString(PluginRules.TypeFormat) : string.Empty,
             display,
-            referenceable && errors.Count == 0,
+            referenceable && errors.Count == 0 && mismatch is null,
             dependencies,
             hasConfigureServices,
             hasExitAsync,
-            errors.Distinct().OrderBy(e => e, StringComparer.Ordinal).ToEquatableArray(),
-            null)
+            errors.Distinct().OrderBy(e => e, StringComparer.Ordinal).ToEquatableArray())
         {
             AssemblyName = assembly.Identity.Name,
             Version = VersionOf(assembly),
             ComposeVersion = composeVersion,
             EntryScript = entryScript,
             WebAssetsPath = webAssetsPath,
-            Environments = (environments ?? string.Empty)
-                .Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries)
-                .Select(e => e.Trim())
-                .Where(e => e.Length > 0)
-                .ToEquatableArray(),
+            Environments = SplitList(environments).ToEquatableArray(),
+            ManifestMismatch = mismatch,
         };
     }
 
+    /// <summary>What a manifest claims and what the class really is, for CMP0020; null when they agree.</summary>
+    private static ManifestMismatch? Mismatch(string property, bool claimed, bool actual, string member)
+        => claimed == actual
+            ? null
+            : new ManifestMismatch($"{property} = {(claimed ? "true" : "false")}", (actual ? "declares " : "does not declare ") + member);
+
+    private static IEnumerable<string> SplitList(string? list)
+        => (list ?? string.Empty)
+            .Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Trim())
+            .Where(e => e.Length > 0);
+
+    private static string DisplayName(INamedTypeSymbol type)
+        => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted));
+
     private static (string? Id, string? Name, string? Description, EquatableArray<string> Environments, string? EntryScript) ReadPluginAttribute(AttributeData attribute)
     {
-        var id = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
+        var id = PluginRules.IdOf(attribute);
         string? name = null, description = null, entryScript = null;
         var environments = EquatableArray<string>.Empty;
         foreach (var named in attribute.NamedArguments)
@@ -240,143 +221,6 @@ internal static class PluginParser
         return (id, name, description, environments, entryScript);
     }
 
-    private sealed class Shape
-    {
-        public List<(DiagnosticDescriptor Descriptor, string Argument)> Problems { get; } = new();
-
-        public bool IsReferenceable { get; set; } = true;
-
-        public EquatableArray<DependencyModel> Dependencies { get; set; } = EquatableArray<DependencyModel>.Empty;
-
-        public bool HasConfigureServices { get; set; }
-
-        public bool HasExitAsync { get; set; }
-    }
-
-    /// <summary>Checks the class shape the generated code relies on and collects constructor dependencies.</summary>
-    private static Shape Inspect(INamedTypeSymbol type, Compilation compilation)
-    {
-        var shape = new Shape();
-        var reasons = new List<string>();
-        for (var current = type; current is not null; current = current.ContainingType)
-        {
-            if (current.DeclaredAccessibility != Accessibility.Public)
-            {
-                reasons.Add(ReferenceEquals(current, type) ? "not public" : $"nested in the non-public type {current.Name}");
-                break;
-            }
-        }
-
-        if (type.IsStatic)
-        {
-            reasons.Add("static");
-        }
-        else if (type.IsAbstract)
-        {
-            reasons.Add("abstract");
-        }
-
-        for (var current = type; current is not null; current = current.ContainingType)
-        {
-            if (current.TypeParameters.Length > 0)
-            {
-                reasons.Add(ReferenceEquals(current, type) ? "generic" : $"nested in the generic type {current.Name}");
-                break;
-            }
-        }
-
-        if (reasons.Count > 0)
-        {
-            shape.IsReferenceable = false;
-            shape.Problems.Add((ComposeDiagnostics.PluginNotComposable, string.Join(" and ", reasons)));
-        }
-
-        var pluginInterface = compilation.GetTypeByMetadataName(PluginInterfaceName);
-        if (pluginInterface is null || !type.AllInterfaces.Contains(pluginInterface, SymbolEqualityComparer.Default))
-        {
-            shape.Problems.Add((ComposeDiagnostics.MissingInterface, string.Empty));
-        }
-        else
-        {
-            var exit = pluginInterface.GetMembers("ExitAsync").FirstOrDefault();
-            var implementation = exit is null ? null : type.FindImplementationForInterfaceMember(exit);
-            shape.HasExitAsync = implementation is not null && implementation.ContainingType.TypeKind != TypeKind.Interface;
-        }
-
-        if (!type.IsStatic && !type.IsAbstract)
-        {
-            var constructors = type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public).ToList();
-            if (constructors.Count != 1)
-            {
-                shape.Problems.Add((ComposeDiagnostics.InvalidConstructor, constructors.Count == 0
-                    ? "has no public constructor"
-                    : $"has {constructors.Count} public constructors; keep one"));
-            }
-            else
-            {
-                var dependencies = ImmutableArray.CreateBuilder<DependencyModel>();
-                foreach (var parameter in constructors[0].Parameters)
-                {
-                    if (parameter.RefKind != RefKind.None || parameter.IsParams || parameter.Type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.Error)
-                    {
-                        var problem = parameter.Type.TypeKind == TypeKind.Error
-                            ? $"has a constructor parameter '{parameter.Name}' whose type cannot be found"
-                            : $"has a constructor parameter '{parameter.Name}' that dependency injection cannot supply (ref, out, in, params or pointer)";
-                        shape.Problems.Add((ComposeDiagnostics.InvalidConstructor, problem));
-                        continue;
-                    }
-
-                    dependencies.Add(new DependencyModel(
-                        parameter.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(TypeFormat),
-                        ServiceKeyOf(parameter),
-                        parameter.HasExplicitDefaultValue && parameter.ExplicitDefaultValue is null));
-                }
-
-                shape.Dependencies = dependencies.ToImmutable().ToEquatableArray();
-            }
-        }
-
-        // The nearest type that declares ConfigureServices wins, so a shared base class can provide it.
-        var configureServices = new List<IMethodSymbol>();
-        for (var current = type; current is not null && configureServices.Count == 0; current = current.BaseType)
-        {
-            configureServices.AddRange(current.GetMembers("ConfigureServices").OfType<IMethodSymbol>());
-        }
-
-        shape.HasConfigureServices = configureServices.Any(IsConfigureServices);
-        if (configureServices.Count > 0 && !shape.HasConfigureServices)
-        {
-            shape.Problems.Add((ComposeDiagnostics.InvalidConfigureServices, string.Empty));
-        }
-
-        return shape;
-    }
-
-    private static bool IsConfigureServices(IMethodSymbol method)
-        => method.IsStatic
-           && method.DeclaredAccessibility == Accessibility.Public
-           && method.ReturnsVoid
-           && method.TypeParameters.Length == 0
-           && method.Parameters.Length == 2
-           && method.Parameters.All(p => p.RefKind == RefKind.None)
-           && method.Parameters[0].Type.ToDisplayString() == ServiceCollectionName
-           && method.Parameters[1].Type.ToDisplayString() == ConfigurationName;
-
-    private static string? ServiceKeyOf(IParameterSymbol parameter)
-    {
-        foreach (var attribute in parameter.GetAttributes())
-        {
-            if (attribute.AttributeClass?.ToDisplayString() == FromKeyedServicesName
-                && attribute.ConstructorArguments.Length == 1
-                && attribute.ConstructorArguments[0].Kind == TypedConstantKind.Primitive)
-            {
-                return attribute.ConstructorArguments[0].ToCSharpString();
-            }
-        }
-
-        return null;
-    }
-
     private static string VersionOf(IAssemblySymbol assembly)
     {
         foreach (var attribute in assembly.GetAttributes())
@@ -391,15 +235,6 @@ internal static class PluginParser
 
         return assembly.Identity.Version.ToString();
     }
-
-    private static string KindName(INamedTypeSymbol type) => type.TypeKind switch
-    {
-        TypeKind.Struct => type.IsRecord ? "record struct" : "struct",
-        TypeKind.Interface => "interface",
-        TypeKind.Enum => "enum",
-        TypeKind.Delegate => "delegate",
-        _ => type.TypeKind.ToString().ToLowerInvariant(),
-    };
 }
 
 /// <summary>Luker's plugin id rule: <c>^[a-z0-9_-]+$</c>.</summary>

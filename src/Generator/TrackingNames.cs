@@ -7,5 +7,6 @@ internal static class TrackingNames
     public const string OwnPluginList = nameof(OwnPluginList);
     public const string CompilationModel = nameof(CompilationModel);
     public const string HostSetting = nameof(HostSetting);
+    public const string ExcludedPlugins = nameof(ExcludedPlugins);
     public const string Host = nameof(Host);
 }

@@ -10,68 +10,9 @@ using static Compose.Generator.Tests.GeneratorHarness;
 
 namespace Compose.Generator.Tests;
 
-/// <summary>Code fixes, before and after, applied through a real Roslyn workspace.</summary>
+/// <summary>The CMP0008 code fix, before and after, applied through a real Roslyn workspace (the per-plugin fixes: <see cref="PluginCodeFixTests"/>).</summary>
 public sealed class CodeFixTests
 {
-    [Theory]
-    [InlineData("MyPlugin", "my-plugin")]
-    [InlineData("llm.proxy", "llm-proxy")]
-    public async Task InvalidIdIsReplacedByTheSuggestedId(string id, string fixedId)
-    {
-        var source = $$"""
-            [ServerPlugin("{{id}}", Name = "Mine")]
-            public sealed class MyPlugin : IServerPlugin
-            {
-                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
-            }
-            """;
-
-        var result = await ApplyAsync(new InvalidPluginIdCodeFix(), source, GeneratorDiagnosticsAsync);
-
-        Assert.Equal(source.Replace($"\"{id}\"", $"\"{fixedId}\"", StringComparison.Ordinal), result.Text);
-        Assert.Empty(await GeneratorDiagnosticsAsync(result.Compilation));
-    }
-
-    [Fact]
-    public async Task MissingInterfaceIsAddedWithAnInitAsyncStub()
-    {
-        var source = """
-            [ServerPlugin("notes")]
-            public sealed class NotesPlugin
-            {
-                public string Title => "notes";
-            }
-            """;
-
-        var result = await ApplyAsync(new MissingInterfaceCodeFix(), source, GeneratorDiagnosticsAsync);
-
-        Assert.Contains("public sealed class NotesPlugin : IServerPlugin", result.Text, StringComparison.Ordinal);
-        Assert.Contains("public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)", result.Text, StringComparison.Ordinal);
-        Assert.Contains("// Register routes here, before the first await.", result.Text, StringComparison.Ordinal);
-        Assert.Empty(await GeneratorDiagnosticsAsync(result.Compilation));
-        Assert.DoesNotContain(result.Compilation.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
-    }
-
-    [Fact]
-    public async Task MissingInterfaceKeepsAnExistingInitAsyncAndBaseList()
-    {
-        var source = """
-            public abstract class Base { }
-
-            [ServerPlugin("notes")]
-            public sealed class NotesPlugin : Base
-            {
-                public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
-            }
-            """;
-
-        var result = await ApplyAsync(new MissingInterfaceCodeFix(), source, GeneratorDiagnosticsAsync);
-
-        Assert.Contains("public sealed class NotesPlugin : Base, IServerPlugin", result.Text, StringComparison.Ordinal);
-        Assert.Equal(2, result.Text.Split("InitAsync(").Length);
-        Assert.Empty(await GeneratorDiagnosticsAsync(result.Compilation));
-    }
-
     [Fact]
     public async Task RegistrationAfterTheFirstAwaitMovesBeforeIt()
     {
@@ -127,12 +68,6 @@ public sealed class CodeFixTests
         }
         """;
 
-    private static async Task<ImmutableArray<Diagnostic>> GeneratorDiagnosticsAsync(Compilation compilation)
-    {
-        await Task.CompletedTask;
-        return Run(compilation).Result.Diagnostics;
-    }
-
     private static async Task<ImmutableArray<Diagnostic>> AnalyzerDiagnosticsAsync(Compilation compilation)
         => await compilation.WithAnalyzers([new RouteRegistrationAnalyzer()]).GetAnalyzerDiagnosticsAsync();
 
@@ -149,11 +84,8 @@ public sealed class CodeFixTests
 
     private static async Task<List<CodeAction>> FixesAsync(CodeFixProvider provider, Document document, Diagnostic diagnostic)
     {
-        // Generator diagnostics carry a file-path location; re-anchor them in the document's tree.
-        var tree = (await document.GetSyntaxTreeAsync())!;
-        var anchored = Diagnostic.Create(diagnostic.Descriptor, Location.Create(tree, diagnostic.Location.SourceSpan), diagnostic.Properties);
         var actions = new List<CodeAction>();
-        await provider.RegisterCodeFixesAsync(new CodeFixContext(document, anchored, (action, _) => actions.Add(action), CancellationToken.None));
+        await provider.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None));
         return actions;
     }
 

@@ -1,64 +1,16 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 using static Compose.Generator.Tests.GeneratorHarness;
 
 namespace Compose.Generator.Tests;
 
-/// <summary>Every generator diagnostic, each with a case that must be flagged and a similar correct case that must not.</summary>
+/// <summary>
+/// The composition rules the generator reports in a host build (the per-plugin rules are analyzers: see
+/// <see cref="PluginRuleTests"/>), each with a case that must be flagged and a similar correct case that must not.
+/// </summary>
 public sealed class DiagnosticTests
 {
     private const string Init = "public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;";
-
-    [Theory]
-    [InlineData("MyPlugin", "my-plugin")]
-    [InlineData("my.plugin", "my-plugin")]
-    [InlineData("my plugin", "my-plugin")]
-    [InlineData("LLMProxy", "llm-proxy")]
-    [InlineData("", "sample")]
-    [InlineData("été", "t")]
-    public void CMP0001_InvalidIdIsAnErrorThatSuggestsAValidId(string id, string suggestion)
-    {
-        var diagnostic = Assert.Single(Diagnose($$"""
-            [ServerPlugin("{{id}}")]
-            public sealed class SamplePlugin : IServerPlugin { {{Init}} }
-            """));
-
-        Assert.Equal("CMP0001", diagnostic.Id);
-        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
-        Assert.Contains("SamplePlugin", diagnostic.GetMessage(), StringComparison.Ordinal);
-        Assert.Contains($"for example '{suggestion}'", diagnostic.GetMessage(), StringComparison.Ordinal);
-        Assert.EndsWith("docs/diagnostics/CMP0001.md", diagnostic.Descriptor.HelpLinkUri, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("my-plugin")]
-    [InlineData("llm_proxy")]
-    [InlineData("image-cache-v2")]
-    [InlineData("0")]
-    public void CMP0001_ValidIdsAreAccepted(string id)
-        => Assert.Empty(Diagnose($$"""
-            [ServerPlugin("{{id}}")]
-            public sealed class SamplePlugin : IServerPlugin { {{Init}} }
-            """));
-
-    [Fact]
-    public void CMP0002_DuplicateIdInOneCompilationNamesBothPlugins()
-    {
-        var diagnostic = Assert.Single(Diagnose($$"""
-            [ServerPlugin("notes")] public sealed class FirstPlugin : IServerPlugin { {{Init}} }
-            [ServerPlugin("notes")] public sealed class SecondPlugin : IServerPlugin { {{Init}} }
-            """));
-
-        Assert.Equal("CMP0002", diagnostic.Id);
-        Assert.Contains("FirstPlugin", diagnostic.GetMessage(), StringComparison.Ordinal);
-        Assert.Contains("SecondPlugin", diagnostic.GetMessage(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void CMP0002_DistinctIdsAreAccepted()
-        => Assert.Empty(Diagnose($$"""
-            [ServerPlugin("notes")] public sealed class FirstPlugin : IServerPlugin { {{Init}} }
-            [ServerPlugin("notes-2")] public sealed class SecondPlugin : IServerPlugin { {{Init}} }
-            """));
 
     [Fact]
     public void CMP0002_DuplicateIdAcrossAssembliesIsReportedInTheHostWithBothAssemblies()
@@ -74,9 +26,11 @@ public sealed class DiagnosticTests
 
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("CMP0002", diagnostic.Id);
-        var message = diagnostic.GetMessage();
-        Assert.Contains("Vendor.Notes.NotesPlugin (assembly Vendor.Notes)", message, StringComparison.Ordinal);
-        Assert.Contains("My.Host.MyNotesPlugin (assembly My.Host)", message, StringComparison.Ordinal);
+        Assert.Equal(
+            "The server plugin id 'notes' of this project's My.Host.MyNotesPlugin is also used by Vendor.Notes.NotesPlugin from the referenced package Vendor.Notes; "
+            + "a host composes only one plugin per id, so give My.Host.MyNotesPlugin another id, remove the reference to Vendor.Notes, "
+            + "or switch Vendor.Notes.NotesPlugin off with <ComposeExcludedPlugins>Vendor.Notes.NotesPlugin</ComposeExcludedPlugins> in this project file",
+            diagnostic.GetMessage());
         Assert.DoesNotContain("\"notes\"", GeneratedSource(result, "Compose.Host.g.cs"), StringComparison.Ordinal);
     }
 
@@ -89,129 +43,45 @@ public sealed class DiagnosticTests
 
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("CMP0002", diagnostic.Id);
-        Assert.Contains("(assembly Vendor.A)", diagnostic.GetMessage(), StringComparison.Ordinal);
-        Assert.Contains("(assembly Vendor.B)", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Equal(
+            "The server plugin id 'notes' is used by APlugin from the referenced package Vendor.A and by BPlugin from the referenced package Vendor.B; "
+            + "a host composes only one plugin per id, so remove the reference to one of the packages, "
+            + "or switch one plugin off with <ComposeExcludedPlugins>BPlugin</ComposeExcludedPlugins> in this project file",
+            diagnostic.GetMessage());
+        Assert.EndsWith("docs/diagnostics/CMP0002.md", diagnostic.Descriptor.HelpLinkUri, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"notes\"", GeneratedSource(result, "Compose.Host.g.cs"), StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("internal sealed class SamplePlugin : IServerPlugin { INIT }", "not public")]
-    [InlineData("public abstract class SamplePlugin : IServerPlugin { INIT }", "abstract")]
-    [InlineData("public sealed class SamplePlugin<T> : IServerPlugin { INIT }", "generic")]
-    [InlineData("internal static class Outer { [ServerPlugin(\"sample\")] public sealed class SamplePlugin : IServerPlugin { INIT } }", "nested in the non-public type Outer")]
-    public void CMP0003_PluginClassThatCannotBeComposed(string declaration, string reason)
+    [InlineData("BPlugin", "typeof(global::APlugin)", "typeof(global::BPlugin)")]
+    [InlineData(" APlugin ; Unrelated.Plugin", "typeof(global::BPlugin)", "typeof(global::APlugin)")]
+    public void CMP0002_SwitchingOnePluginOffAtBuildTimeComposesTheOther(string excluded, string composed, string left)
     {
-        var source = declaration.StartsWith("internal static class Outer", StringComparison.Ordinal)
-            ? declaration.Replace("INIT", Init, StringComparison.Ordinal)
-            : "[ServerPlugin(\"sample\")] " + declaration.Replace("INIT", Init, StringComparison.Ordinal);
-        var diagnostic = Assert.Single(Diagnose(source));
+        var first = BuildLibrary("Vendor.A", $$"""[ServerPlugin("notes")] public sealed class APlugin : IServerPlugin { {{Init}} }""");
+        var second = BuildLibrary("Vendor.B", $$"""[ServerPlugin("notes")] public sealed class BPlugin : IServerPlugin { {{Init}} }""");
+        var (result, output) = Run(
+            Compile("My.Host", OutputKind.ConsoleApplication, [first, second], "public static class Nothing { }"),
+            buildProperties: new Dictionary<string, string> { ["ComposeExcludedPlugins"] = excluded });
 
-        Assert.Equal("CMP0003", diagnostic.Id);
-        Assert.Contains(reason, diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(CompilerProblems(output));
+        var host = GeneratedSource(result, "Compose.Host.g.cs");
+        Assert.Contains(composed, host, StringComparison.Ordinal);
+        Assert.DoesNotContain(left, host, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void CMP0003_StaticClass()
+    public void CMP0002_DuplicatesInOneProjectAreLeftToTheAnalyzerAndRecordedInTheManifest()
     {
-        var diagnostics = Diagnose("[ServerPlugin(\"sample\")] public static class SamplePlugin { }");
-        Assert.Contains(diagnostics, d => d.Id == "CMP0003" && d.GetMessage().Contains("static", StringComparison.Ordinal));
+        var (result, _) = Run(Compile("Vendor.Twice", OutputKind.DynamicallyLinkedLibrary, null, $$"""
+            [ServerPlugin("notes")] public sealed class FirstPlugin : IServerPlugin { {{Init}} }
+            [ServerPlugin("notes")] public sealed class SecondPlugin : IServerPlugin { {{Init}} }
+            """));
+
+        Assert.Empty(result.Diagnostics);
+        var manifest = GeneratedSource(result, "Compose.Manifest.g.cs");
+        Assert.Equal(2, manifest.Split("Errors = \"CMP0002\"").Length - 1);
     }
-
-    [Fact]
-    public void CMP0003_PublicClassNestedInPublicTypeIsAccepted()
-        => Assert.Empty(Diagnose($$"""
-            public static class Outer { [ServerPlugin("sample")] public sealed class SamplePlugin : IServerPlugin { {{Init}} } }
-            """));
-
-    [Fact]
-    public void CMP0004_MissingInterface()
-    {
-        var diagnostic = Assert.Single(Diagnose($$"""
-            [ServerPlugin("sample")]
-            public sealed class SamplePlugin { {{Init}} }
-            """));
-
-        Assert.Equal("CMP0004", diagnostic.Id);
-        Assert.Contains("SamplePlugin does not implement Compose.IServerPlugin", diagnostic.GetMessage(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void CMP0004_InterfaceThroughABaseClassIsAccepted()
-        => Assert.Empty(Diagnose($$"""
-            public abstract class PluginBase : IServerPlugin { public abstract Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken); }
-            [ServerPlugin("sample")]
-            public sealed class SamplePlugin : PluginBase { public override Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask; }
-            """));
-
-    [Theory]
-    [InlineData("public SamplePlugin() { } public SamplePlugin(ILogger<SamplePlugin> logger) { }", "has 2 public constructors")]
-    [InlineData("private SamplePlugin() { }", "has no public constructor")]
-    [InlineData("public SamplePlugin(ref int value) { }", "dependency injection cannot supply")]
-    public void CMP0005_ConstructorTheGeneratedCodeCannotCall(string constructors, string reason)
-    {
-        var diagnostic = Assert.Single(Diagnose($$"""
-            [ServerPlugin("sample")]
-            public sealed class SamplePlugin : IServerPlugin { {{constructors}} {{Init}} }
-            """));
-
-        Assert.Equal("CMP0005", diagnostic.Id);
-        Assert.Contains(reason, diagnostic.GetMessage(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void CMP0005_OnePublicConstructorBesidePrivateOnesIsAccepted()
-        => Assert.Empty(Diagnose($$"""
-            [ServerPlugin("sample")]
-            public sealed class SamplePlugin : IServerPlugin
-            {
-                public SamplePlugin(ILogger<SamplePlugin> logger) : this() => _ = logger;
-                private SamplePlugin() { }
-                {{Init}}
-            }
-            """));
-
-    [Theory]
-    [InlineData("public void ConfigureServices(IServiceCollection services, IConfiguration configuration) { }")]
-    [InlineData("public static void ConfigureServices(IServiceCollection services) { }")]
-    [InlineData("internal static void ConfigureServices(IServiceCollection services, IConfiguration configuration) { }")]
-    [InlineData("public static int ConfigureServices(IServiceCollection services, IConfiguration configuration) => 0;")]
-    public void CMP0006_ConfigureServicesWithTheWrongSignature(string method)
-    {
-        var diagnostic = Assert.Single(Diagnose($$"""
-            [ServerPlugin("sample")]
-            public sealed class SamplePlugin : IServerPlugin { {{method}} {{Init}} }
-            """));
-
-        Assert.Equal("CMP0006", diagnostic.Id);
-        Assert.Contains("public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)", diagnostic.GetMessage(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void CMP0006_RightSignatureIsAccepted()
-        => Assert.Empty(Diagnose($$"""
-            [ServerPlugin("sample")]
-            public sealed class SamplePlugin : IServerPlugin { public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) { } {{Init}} }
-            """));
-
-    [Fact]
-    public void CMP0007_AttributeOnAStruct()
-    {
-        var (result, output) = Run(Compile("Plugins", OutputKind.DynamicallyLinkedLibrary, null, """
-            [ServerPlugin("sample")]
-            public struct SamplePlugin { }
-            """));
-
-        var diagnostic = Assert.Single(result.Diagnostics);
-        Assert.Equal("CMP0007", diagnostic.Id);
-        Assert.Contains("which is a struct", diagnostic.GetMessage(), StringComparison.Ordinal);
-        Assert.Contains(output.GetDiagnostics(), d => d.Id == "CS0592");
-    }
-
-    [Fact]
-    public void CMP0007_AttributeOnARecordClassIsAccepted()
-        => Assert.Empty(Diagnose($$"""
-            [ServerPlugin("sample")]
-            public sealed record SamplePlugin : IServerPlugin { {{Init}} }
-            """));
 
     [Fact]
     public void CMP0010_ReferencedPluginWhoseErrorsWereSuppressed()
@@ -269,6 +139,73 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public async Task CMP0010_ErrorSuppressedWithAPragmaInThePluginBuildStillRefusesThePlugin()
+    {
+        var source = $$"""
+            namespace Vendor.Quiet;
+            [ServerPlugin("quiet")]
+            public sealed class QuietPlugin : IServerPlugin
+            {
+            #pragma warning disable CMP0006
+                public void ConfigureServices(IServiceCollection services, IConfiguration configuration) { }
+            #pragma warning restore CMP0006
+                {{Init}}
+            }
+            """;
+        var plugin = Compile("Vendor.Quiet", OutputKind.DynamicallyLinkedLibrary, null, source);
+        var (pluginRun, pluginOutput) = Run(plugin);
+        var analyzed = await pluginOutput.WithAnalyzers([new Analyzers.PluginDeclarationAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        Assert.Empty(analyzed);
+        Assert.Contains("Errors = \"CMP0006\"", GeneratedSource(pluginRun, "Compose.Manifest.g.cs"), StringComparison.Ordinal);
+
+        var (result, _) = Run(Compile("My.Host", OutputKind.ConsoleApplication, [BuildLibrary("Vendor.Quiet", source)], "public static class Nothing { }"));
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("CMP0010", diagnostic.Id);
+        Assert.Contains("CMP0006", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("HasConfigureServices = true", "", "HasConfigureServices = true", "does not declare a public static ConfigureServices(IServiceCollection, IConfiguration)")]
+    [InlineData("HasConfigureServices = false", "public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) { }", "HasConfigureServices = false", "declares a public static ConfigureServices(IServiceCollection, IConfiguration)")]
+    [InlineData("HasExitAsync = true", "", "HasExitAsync = true", "does not declare its own ExitAsync(CancellationToken)")]
+    [InlineData("HasExitAsync = false", "public Task ExitAsync(CancellationToken cancellationToken) => Task.CompletedTask;", "HasExitAsync = false", "declares its own ExitAsync(CancellationToken)")]
+    public void CMP0020_ManifestThatContradictsItsClassIsADiagnosticNotABrokenHost(string claim, string member, string shownClaim, string actual)
+    {
+        var library = BuildLibrary("Vendor.Liar", $$"""
+            [assembly: Compose.ServerPluginManifest("liar", typeof(Vendor.Liar.LiarPlugin), {{claim}}, ComposeVersion = "0.1.0")]
+            namespace Vendor.Liar;
+            public sealed class LiarPlugin : IServerPlugin { {{member}} {{Init}} }
+            """);
+        var (result, output) = Run(Compile("My.Host", OutputKind.ConsoleApplication, [library], "public static class Nothing { }"));
+
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("CMP0020", diagnostic.Id);
+        Assert.Contains($"says {shownClaim}, but its class Vendor.Liar.LiarPlugin {actual}", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(CompilerProblems(output));
+        Assert.DoesNotContain("LiarPlugin", GeneratedSource(result, "Compose.Host.g.cs"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CMP0020_ManifestThatMatchesItsClassIsComposed()
+    {
+        var library = BuildLibrary("Vendor.Honest", $$"""
+            [assembly: Compose.ServerPluginManifest("honest", typeof(Vendor.Honest.HonestPlugin), HasConfigureServices = true, HasExitAsync = true, ComposeVersion = "0.1.0")]
+            namespace Vendor.Honest;
+            public sealed class HonestPlugin : IServerPlugin
+            {
+                public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) { }
+                public Task ExitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+                {{Init}}
+            }
+            """);
+        var (result, output) = Run(Compile("My.Host", OutputKind.ConsoleApplication, [library], "public static class Nothing { }"));
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(CompilerProblems(output));
+        Assert.Contains("global::Vendor.Honest.HonestPlugin.ConfigureServices(services, configuration);", GeneratedSource(result, "Compose.Host.g.cs"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void InvalidPluginsStillGetAManifestSoHostsCanRefuseThem()
     {
         var (result, _) = Run(Compile("Vendor.Bad", OutputKind.DynamicallyLinkedLibrary, null, $$"""
@@ -276,6 +213,7 @@ public sealed class DiagnosticTests
             [ServerPlugin("hidden")] internal sealed class HiddenPlugin : IServerPlugin { {{Init}} }
             """));
 
+        Assert.Empty(result.Diagnostics); // Reported by the analyzers, on the declarations.
         var manifest = GeneratedSource(result, "Compose.Manifest.g.cs");
         Assert.Contains("ServerPluginManifest(\"Bad\", typeof(global::BadPlugin)", manifest, StringComparison.Ordinal);
         Assert.Contains("Errors = \"CMP0001\"", manifest, StringComparison.Ordinal);
@@ -293,12 +231,5 @@ public sealed class DiagnosticTests
         var exe = Compile("App", OutputKind.ConsoleApplication, null, $$"""[ServerPlugin("a")] public sealed class APlugin : IServerPlugin { {{Init}} }""");
         Assert.False(HasSource(Run(exe, composeHost: "false").Result, "Compose.Host.g.cs"));
         Assert.True(HasSource(Run(exe).Result, "Compose.Host.g.cs"));
-    }
-
-    private static IReadOnlyList<Diagnostic> Diagnose(string source)
-    {
-        var (result, output) = Run(Compile("Plugins", OutputKind.ConsoleApplication, null, source));
-        Assert.Empty(CompilerProblems(output));
-        return result.Diagnostics;
     }
 }

@@ -46,23 +46,120 @@ internal static class GeneratorHarness
             new CSharpCompilationOptions(kind, nullableContextOptions: NullableContextOptions.Enable, generalDiagnosticOption: ReportDiagnostic.Default));
     }
 
-    /// <summary>Runs the generator; returns the driver result and the compilation with the generated sources added.</summary>
-    public static (GeneratorDriverRunResult Result, Compilation Output) Run(Compilation compilation, string? composeHost = null)
+    /// <summary>
+    /// Runs the generator; returns the driver result and the compilation with the generated sources added. Every run
+    /// is checked twice over, as NetEscapades.EnumGenerators' TestHelpers do: a second run on a clone of the
+    /// compilation must find every tracked step Cached or Unchanged and write the same sources, and no tracked step
+    /// output may hold a compilation, symbol, syntax node, syntax tree, semantic model or location.
+    /// </summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(Compilation compilation, string? composeHost = null, IReadOnlyDictionary<string, string>? buildProperties = null)
     {
-        var driver = CreateDriver(composeHost).RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
-        return (driver.GetRunResult(), output);
+        var driver = CreateDriver(composeHost, trackSteps: true, buildProperties).RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        var result = driver.GetRunResult();
+        AssertCachedOnClone(driver, compilation, result);
+        AssertNoBannedObjects(result);
+        return (result, output);
     }
 
-    public static GeneratorDriver CreateDriver(string? composeHost = null, bool trackSteps = false)
+    public static GeneratorDriver CreateDriver(string? composeHost = null, bool trackSteps = false, IReadOnlyDictionary<string, string>? buildProperties = null)
     {
-        var options = new TestAnalyzerConfigOptionsProvider(composeHost is null
-            ? ImmutableDictionary<string, string>.Empty
-            : ImmutableDictionary<string, string>.Empty.Add("build_property.ComposeHost", composeHost));
+        var properties = ImmutableDictionary<string, string>.Empty;
+        if (composeHost is not null)
+        {
+            properties = properties.Add("build_property.ComposeHost", composeHost);
+        }
+
+        foreach (var (key, value) in buildProperties ?? ImmutableDictionary<string, string>.Empty)
+        {
+            properties = properties.SetItem("build_property." + key, value);
+        }
+
         return CSharpGeneratorDriver.Create(
             [new ComposeGenerator().AsSourceGenerator()],
             parseOptions: ParseOptions,
-            optionsProvider: options,
+            optionsProvider: new TestAnalyzerConfigOptionsProvider(properties),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+    }
+
+    /// <summary>The step names of <see cref="TrackingNames"/>: the steps the generator names itself.</summary>
+    public static IReadOnlyList<string> TrackedStepNames { get; } = typeof(TrackingNames)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.IsLiteral)
+        .Select(f => (string)f.GetRawConstantValue()!)
+        .ToList();
+
+    private static void AssertCachedOnClone(GeneratorDriver driver, Compilation compilation, GeneratorDriverRunResult first)
+    {
+        var second = driver.RunGenerators(compilation.Clone()).GetRunResult();
+        Assert.Equal(
+            first.GeneratedTrees.Select(t => t.ToString()),
+            second.GeneratedTrees.Select(t => t.ToString()));
+        var steps = second.Results.Single().TrackedSteps;
+        foreach (var name in TrackedStepNames.Where(steps.ContainsKey))
+        {
+            foreach (var output in steps[name].SelectMany(step => step.Outputs))
+            {
+                Assert.True(
+                    output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                    $"Step {name} was {output.Reason} on a cloned compilation: its model is not value-equatable.");
+            }
+        }
+    }
+
+    private static void AssertNoBannedObjects(GeneratorDriverRunResult result)
+    {
+        var steps = result.Results.Single().TrackedSteps;
+        foreach (var name in TrackedStepNames.Where(steps.ContainsKey))
+        {
+            foreach (var output in steps[name].SelectMany(step => step.Outputs))
+            {
+                var banned = FindBanned(output.Value, name, new HashSet<object>(ReferenceEqualityComparer.Instance));
+                Assert.True(banned is null, $"Step {name} holds {banned}: models must be plain values (caching and memory).");
+            }
+        }
+    }
+
+    private static string? FindBanned(object? value, string path, HashSet<object> seen)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum || !seen.Add(value))
+        {
+            return null;
+        }
+
+        if (value is Compilation or ISymbol or SyntaxNode or SyntaxTree or SemanticModel or Location)
+        {
+            return $"a {value.GetType().Name} at {path}";
+        }
+
+        var type = value.GetType();
+        if (type.Namespace?.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal) == true)
+        {
+            return null; // Roslyn value types such as DiagnosticDescriptor: not walked further.
+        }
+
+        if (value is System.Collections.IEnumerable items)
+        {
+            var i = 0;
+            foreach (var item in items)
+            {
+                if (FindBanned(item, $"{path}[{i++}]", seen) is { } found)
+                {
+                    return found;
+                }
+            }
+
+            return null;
+        }
+
+        foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0))
+        {
+            if (FindBanned(property.GetValue(value), $"{path}.{property.Name}", seen) is { } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Compiles a plugin library with the generator and returns it as a metadata reference, as a host would see its package.</summary>

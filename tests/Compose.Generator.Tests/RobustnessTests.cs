@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Compose.Analyzers;
+using Compose.Generator.Analyzers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -87,7 +88,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
                 failures.Add($"variant {index}: generator threw {generatorResult.Exception}\n{variant}");
             }
 
-            var analyzed = updated.WithAnalyzers([new RouteRegistrationAnalyzer()], new CompilationWithAnalyzersOptions(
+            var analyzed = updated.WithAnalyzers([new RouteRegistrationAnalyzer(), new PluginDeclarationAnalyzer(), new RoutePrefixAnalyzer()], new CompilationWithAnalyzersOptions(
                 new AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false, reportSuppressedDiagnostics: false));
             foreach (var crash in analyzed.GetAllDiagnosticsAsync().GetAwaiter().GetResult().Where(d => d.Id is "AD0001" or "CS8785"))
             {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Composition;
+using Compose.Generator;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -16,7 +17,7 @@ namespace Compose.CodeFixes;
 public sealed class MissingInterfaceCodeFix : CodeFixProvider
 {
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create("CMP0004");
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.MissingInterface);
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -42,7 +43,7 @@ public sealed class MissingInterfaceCodeFix : CodeFixProvider
                 CodeAction.Create(
                     "Implement IServerPlugin",
                     cancellationToken => AddInterfaceAsync(context.Document, type, cancellationToken),
-                    equivalenceKey: "CMP0004"),
+                    equivalenceKey: DiagnosticIds.MissingInterface),
                 diagnostic);
         }
     }
@@ -77,6 +78,13 @@ public sealed class MissingInterfaceCodeFix : CodeFixProvider
                     return global::System.Threading.Tasks.Task.CompletedTask;
                 }
                 """)!;
+            if (type.Members.Count > 0)
+            {
+                // A blank line between the last member and the stub, in the document's own line ending.
+                var endOfLine = root.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+                stub = stub.WithLeadingTrivia(endOfLine.IsKind(SyntaxKind.EndOfLineTrivia) ? endOfLine : SyntaxFactory.EndOfLine("\n"));
+            }
+
             updated = updated.AddMembers(stub.WithAdditionalAnnotations(Simplifier.Annotation, Formatter.Annotation));
         }
 
