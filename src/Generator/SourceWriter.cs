@@ -9,6 +9,10 @@ internal sealed class SourceWriter
     private readonly StringBuilder _builder = new();
     private int _indent;
 
+    /// <summary>Creates a writer whose lines start at <paramref name="indent"/> levels of four spaces.</summary>
+    /// <param name="indent">The indentation of the first line, in levels.</param>
+    public SourceWriter(int indent = 0) => _indent = indent;
+
     public SourceWriter Line(string text = "")
     {
         if (text.Length > 0)

@@ -38,7 +38,22 @@ public sealed class RefusedPluginTests(PackedFeedFixture feed)
 
         Assert.NotEqual(0, build.ExitCode);
         Assert.Contains("error CMP0002", build.Output, StringComparison.Ordinal);
-        Assert.Contains("The server plugin id 'notes' is used by both Acme.Notes.NotesPlugin (assembly Acme.Notes) and Contoso.Notes.ContosoNotesPlugin (assembly Contoso.Notes)", build.Output, StringComparison.Ordinal);
+        Assert.Contains("The server plugin id 'notes' is used by Acme.Notes.NotesPlugin from the referenced package Acme.Notes and by Contoso.Notes.ContosoNotesPlugin from the referenced package Contoso.Notes", build.Output, StringComparison.Ordinal);
+        Assert.Contains("switch one plugin off with <ComposeExcludedPlugins>Contoso.Notes.ContosoNotesPlugin</ComposeExcludedPlugins>", build.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HostSwitchesOneOfTwoPluginsWithTheSameIdOffAtBuildTime()
+    {
+        using var temp = new TempDirectory("excluded-duplicate");
+        var pluginFeed = temp.Sub("plugins");
+        await PackPluginAsync(temp, pluginFeed, "Acme.Notes", "NotesPlugin", "notes", suppress: null);
+        await PackPluginAsync(temp, pluginFeed, "Contoso.Notes", "ContosoNotesPlugin", "notes", suppress: null);
+
+        var build = await BuildHostAsync(temp, pluginFeed, "<ComposeExcludedPlugins>Contoso.Notes.ContosoNotesPlugin</ComposeExcludedPlugins>", "Acme.Notes", "Contoso.Notes");
+
+        Assert.True(build.ExitCode == 0, build.Describe());
+        Assert.DoesNotContain("CMP0002", build.Output, StringComparison.Ordinal);
     }
 
     private async Task PackPluginAsync(TempDirectory temp, string pluginFeed, string name, string className, string id, string? suppress)
@@ -81,7 +96,10 @@ public sealed class RefusedPluginTests(PackedFeedFixture feed)
         await DotNet.RunSuccessfullyAsync(directory, "pack", $"{name}.csproj", "-c", "Release", "-o", pluginFeed);
     }
 
-    private async Task<ProcessResult> BuildHostAsync(TempDirectory temp, string pluginFeed, params string[] plugins)
+    private Task<ProcessResult> BuildHostAsync(TempDirectory temp, string pluginFeed, params string[] plugins)
+        => BuildHostAsync(temp, pluginFeed, string.Empty, plugins);
+
+    private async Task<ProcessResult> BuildHostAsync(TempDirectory temp, string pluginFeed, string properties, params string[] plugins)
     {
         var directory = temp.Sub("host");
         var references = string.Join(Environment.NewLine, plugins.Select(p => $"""    <PackageReference Include="{p}" Version="{feed.Version}" />"""));
@@ -91,6 +109,7 @@ public sealed class RefusedPluginTests(PackedFeedFixture feed)
                 <TargetFramework>net10.0</TargetFramework>
                 <Nullable>enable</Nullable>
                 <ImplicitUsings>enable</ImplicitUsings>
+                {properties}
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="{PackedFeedFixture.AbstractionsId}" Version="{feed.Version}" />
