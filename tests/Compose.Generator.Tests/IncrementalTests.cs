@@ -46,6 +46,34 @@ public sealed class IncrementalTests
             $"An output was {output.Reason} after an unrelated edit."));
     }
 
+    [Theory]
+    [InlineData("logger.LogInformation(\"init\");", "logger.LogInformation(\"starting up\");")]
+    [InlineData("namespace Cached;", "// A comment that moves every location in the file.\nnamespace Cached;")]
+    public void EditInsideThePluginFileThatChangesNothingInItsModelReEmitsNothing(string before, string after)
+    {
+        var compilation = Compile("Cached.Host", OutputKind.ConsoleApplication, null, Plugin);
+        var driver = CreateDriver(trackSteps: true).RunGenerators(compilation);
+
+        var tree = compilation.SyntaxTrees.First();
+        var edited = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(
+            Usings + Plugin.Replace(before, after, StringComparison.Ordinal), GeneratorHarness.ParseOptions, path: tree.FilePath));
+        Assert.NotEqual(tree.ToString(), edited.SyntaxTrees.First().ToString());
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        // The plugin is parsed again (its file changed), but its model is equal: nothing after it runs.
+        Assert.Equal(IncrementalStepRunReason.Unchanged, result.TrackedSteps[TrackingNames.OwnPlugins].Single().Outputs.Single().Reason);
+        foreach (var name in new[] { TrackingNames.OwnPluginList, TrackingNames.Host })
+        {
+            Assert.All(result.TrackedSteps[name].SelectMany(step => step.Outputs), output => Assert.True(
+                output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                $"Step {name} was {output.Reason} after an edit that changes no model."));
+        }
+
+        Assert.All(result.TrackedOutputSteps.SelectMany(step => step.Value).SelectMany(step => step.Outputs), output => Assert.True(
+            output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+            $"An output was {output.Reason} after an edit that changes no model."));
+    }
+
     [Fact]
     public void RenamingAPluginReEmitsTheManifestAndTheHost()
     {

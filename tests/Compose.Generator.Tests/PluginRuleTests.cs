@@ -331,6 +331,32 @@ public sealed class PluginRuleTests
             public sealed class SamplePlugin : IServerPlugin { {{methods}} {{Init}} }
             """);
 
+    [Theory]
+    [InlineData("none", null)]
+    [InlineData("warning", DiagnosticSeverity.Warning)]
+    public Task EditorConfigSeveritySetsAPerPluginRule(string severity, DiagnosticSeverity? reported)
+    {
+        var test = new Verifier.AnalyzerTest<PluginDeclarationAnalyzer>
+        {
+            TestCode = Source($$"""
+                [ServerPlugin({|#0:"NotValid"|})]
+                public sealed class SamplePlugin : IServerPlugin { {{Init}} }
+                """),
+        };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", $"""
+            root = true
+
+            [*.cs]
+            dotnet_diagnostic.CMP0001.severity = {severity}
+            """));
+        if (reported is { } level)
+        {
+            test.ExpectedDiagnostics.Add(At(ComposeDiagnostics.InvalidPluginId, 0, "SamplePlugin", "NotValid", "not-valid").WithSeverity(level));
+        }
+
+        return test.RunAsync();
+    }
+
     [Fact]
     public Task PragmaSuppressesAPerPluginRule()
         => AnalyzeAsync<PluginDeclarationAnalyzer>($$"""
