@@ -138,6 +138,56 @@ public sealed class PluginCodeFixTests
             """);
 
     [Fact]
+    public Task CMP0006_AttributesAndCommentsAreKept()
+        => FixAsync<PluginDeclarationAnalyzer, LifecycleMethodCodeFix>(
+            $$"""
+            [ServerPlugin("sample")]
+            public sealed class SamplePlugin : IServerPlugin
+            {
+                // Registers the clock.
+                [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE0060")]
+                static void {|CMP0006:ConfigureServices|}(IServiceCollection services, IConfiguration configuration) => services.AddSingleton(TimeProvider.System);
+
+                {{Init}}
+            }
+            """,
+            $$"""
+            [ServerPlugin("sample")]
+            public sealed class SamplePlugin : IServerPlugin
+            {
+                // Registers the clock.
+                [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE0060")]
+                public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) => services.AddSingleton(TimeProvider.System);
+
+                {{Init}}
+            }
+            """);
+
+    [Fact]
+    public Task CMP0012_MethodWithoutModifiersGetsThemInPlace()
+        => FixAsync<PluginDeclarationAnalyzer, LifecycleMethodCodeFix>(
+            $$"""
+            [ServerPlugin("sample")]
+            public sealed class SamplePlugin : IServerPlugin
+            {
+                /// <summary>Registers the clock.</summary>
+                void {|CMP0012:configureServices|}(IServiceCollection services) => services.AddSingleton(TimeProvider.System);
+
+                {{Init}}
+            }
+            """,
+            $$"""
+            [ServerPlugin("sample")]
+            public sealed class SamplePlugin : IServerPlugin
+            {
+                /// <summary>Registers the clock.</summary>
+                public static void ConfigureServices(IServiceCollection services, IConfiguration configuration) => services.AddSingleton(TimeProvider.System);
+
+                {{Init}}
+            }
+            """);
+
+    [Fact]
     public Task CMP0006_AReturnedCollectionIsDropped()
         => FixAsync<PluginDeclarationAnalyzer, LifecycleMethodCodeFix>(
             $$"""

@@ -357,6 +357,24 @@ public sealed class PluginRuleTests
         return test.RunAsync();
     }
 
+    [Theory]
+    [InlineData("CMP0001", "[ServerPlugin(\"Bad.Id\")] public sealed class SamplePlugin : IServerPlugin { INIT }")]
+    [InlineData("CMP0002", "[ServerPlugin(\"same\")] public sealed class APlugin : IServerPlugin { INIT } [ServerPlugin(\"same\")] public sealed class BPlugin : IServerPlugin { INIT }")]
+    [InlineData("CMP0003", "[ServerPlugin(\"sample\")] internal sealed class SamplePlugin : IServerPlugin { INIT }")]
+    [InlineData("CMP0004", "[ServerPlugin(\"sample\")] public sealed class SamplePlugin { INIT }")]
+    [InlineData("CMP0005", "[ServerPlugin(\"sample\")] public sealed class SamplePlugin : IServerPlugin { private SamplePlugin() { } INIT }")]
+    [InlineData("CMP0006", "[ServerPlugin(\"sample\")] public sealed class SamplePlugin : IServerPlugin { public void ConfigureServices(IServiceCollection services, IConfiguration configuration) { } INIT }")]
+    [InlineData("CMP0012", "[ServerPlugin(\"sample\")] public sealed class SamplePlugin : IServerPlugin { public static void ConfigureService(IServiceCollection services) { } INIT }")]
+    public async Task PragmaAndEditorConfigSuppressEveryPerPluginRule(string id, string source)
+    {
+        var code = source.Replace("INIT", Init, StringComparison.Ordinal);
+        await AnalyzeAsync<PluginDeclarationAnalyzer>($"#pragma warning disable {id}\n{code}\n#pragma warning restore {id}");
+
+        var test = new Verifier.AnalyzerTest<PluginDeclarationAnalyzer> { TestCode = Source(code) };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", $"root = true\n\n[*.cs]\ndotnet_diagnostic.{id}.severity = none\n"));
+        await test.RunAsync();
+    }
+
     [Fact]
     public Task PragmaSuppressesAPerPluginRule()
         => AnalyzeAsync<PluginDeclarationAnalyzer>($$"""
