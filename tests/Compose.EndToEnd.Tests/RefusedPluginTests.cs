@@ -50,7 +50,7 @@ public sealed class RefusedPluginTests(PackedFeedFixture feed)
         await PackPluginAsync(temp, pluginFeed, "Acme.Notes", "NotesPlugin", "notes", suppress: null);
         await PackPluginAsync(temp, pluginFeed, "Contoso.Notes", "ContosoNotesPlugin", "notes", suppress: null);
 
-        var build = await BuildHostAsync(temp, pluginFeed, "<ComposeExcludedPlugins>Contoso.Notes.ContosoNotesPlugin</ComposeExcludedPlugins>", "Acme.Notes", "Contoso.Notes");
+        var build = await BuildHostWithPropertiesAsync(temp, pluginFeed, "<ComposeExcludedPlugins>Contoso.Notes.ContosoNotesPlugin</ComposeExcludedPlugins>", "Acme.Notes", "Contoso.Notes");
 
         Assert.True(build.ExitCode == 0, build.Describe());
         Assert.DoesNotContain("CMP0002", build.Output, StringComparison.Ordinal);
@@ -97,9 +97,9 @@ public sealed class RefusedPluginTests(PackedFeedFixture feed)
     }
 
     private Task<ProcessResult> BuildHostAsync(TempDirectory temp, string pluginFeed, params string[] plugins)
-        => BuildHostAsync(temp, pluginFeed, string.Empty, plugins);
+        => BuildHostWithPropertiesAsync(temp, pluginFeed, string.Empty, plugins);
 
-    private async Task<ProcessResult> BuildHostAsync(TempDirectory temp, string pluginFeed, string properties, params string[] plugins)
+    private async Task<ProcessResult> BuildHostWithPropertiesAsync(TempDirectory temp, string pluginFeed, string properties, params string[] plugins)
     {
         var directory = temp.Sub("host");
         var references = string.Join(Environment.NewLine, plugins.Select(p => $"""    <PackageReference Include="{p}" Version="{feed.Version}" />"""));

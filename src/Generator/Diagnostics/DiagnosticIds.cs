@@ -52,9 +52,9 @@ internal static class DiagnosticIds
     /// <summary>Diagnostic property: the route pattern a CMP0013 fix writes instead.</summary>
     public const string RelativePatternProperty = "RelativePattern";
 
-    /// <summary>The lifecycle method names the near-miss rule knows.</summary>
+    /// <summary>The static service-registration hook; also a value of <see cref="IntendedMethodProperty"/>.</summary>
     public const string ConfigureServicesName = "ConfigureServices";
 
-    /// <summary>The optional shutdown method of <c>IServerPlugin</c>.</summary>
+    /// <summary>The optional shutdown method of <c>IServerPlugin</c>; also a value of <see cref="IntendedMethodProperty"/>.</summary>
     public const string ExitAsyncName = "ExitAsync";
 }
