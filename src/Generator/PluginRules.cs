@@ -37,6 +37,9 @@ internal sealed class PluginCheck
 
     public bool HasExitAsync { get; set; }
 
+    /// <summary>Whether the class implements <c>IServerPlugin</c> (else CMP0004, and no ExitAsync near miss on top).</summary>
+    public bool ImplementsInterface { get; set; }
+
     /// <summary>The ids of the broken error rules, distinct and sorted: what a manifest's <c>Errors</c> records.</summary>
     public IEnumerable<string> ErrorIds => Violations.Where(v => v.IsError).Select(v => v.Descriptor.Id).Distinct().OrderBy(id => id, StringComparer.Ordinal);
 
@@ -197,6 +200,7 @@ internal static class PluginRules
             var exit = pluginInterface.GetMembers(DiagnosticIds.ExitAsyncName).FirstOrDefault();
             var implementation = exit is null ? null : type.FindImplementationForInterfaceMember(exit);
             check.HasExitAsync = implementation is not null && implementation.ContainingType.TypeKind != TypeKind.Interface;
+            check.ImplementsInterface = true;
             return;
         }
 
@@ -371,7 +375,7 @@ internal static class PluginRules
             {
                 intended = DiagnosticIds.ConfigureServicesName;
             }
-            else if (!check.HasExitAsync && LooksLikeExitAsync(method))
+            else if (check.ImplementsInterface && !check.HasExitAsync && LooksLikeExitAsync(method))
             {
                 intended = DiagnosticIds.ExitAsyncName;
             }

@@ -113,6 +113,15 @@ public sealed class PluginRuleTests
             At(ComposeDiagnostics.MissingInterface, 0, "SamplePlugin"));
 
     [Fact]
+    public Task CMP0004_IsTheOnlyDiagnosticForAnExitAsyncThatCannotImplementAMissingInterface()
+        => AnalyzeAsync<PluginDeclarationAnalyzer>(
+            $$"""
+            [ServerPlugin("sample")]
+            public sealed class {|#0:SamplePlugin|} { public Task ExitAsync(CancellationToken cancellationToken) => Task.CompletedTask; {{Init}} }
+            """,
+            At(ComposeDiagnostics.MissingInterface, 0, "SamplePlugin"));
+
+    [Fact]
     public Task CMP0004_InterfaceThroughABaseClassIsAccepted()
         => AnalyzeAsync<PluginDeclarationAnalyzer>($$"""
             public abstract class PluginBase : IServerPlugin { public abstract Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken); }
