@@ -206,9 +206,9 @@ internal static class SourceEmitter
                     public static ComposedServerPlugins Instance { get; } = new();
 
                     /// <summary>
-                    /// One record per plugin, in the order of the list at the top of this file, ended by U+001E, of nine fields,
+                    /// One record per plugin, in the order of the list at the top of this file, ended by U+001E, of ten fields,
                     /// each ended by U+001F: id, name, description, assembly, version, environments, entry script, web assets path,
-                    /// flags. Decoded once at start-up.
+                    /// flags, dependencies. Decoded once at start-up.
                     /// </summary>
                     protected override global::System.ReadOnlySpan<byte> Table =>
                         {{table}}
