@@ -230,10 +230,92 @@ internal static class Composition
             }
         }
 
-        var ordered = composed
-            .OrderBy(p => p.Id, StringComparer.Ordinal)
-            .ToEquatableArray();
+        var ordered = DependencyOrder(composed, diagnostics).ToEquatableArray();
         return new HostModel(true, ordered, diagnostics.ToImmutable().ToEquatableArray());
+    }
+
+    /// <summary>
+    /// The composed plugins in dependency order (each after the plugins it depends on, ties by id, so the order is
+    /// deterministic). A plugin with a dependency the host does not compose is CMP0018 and left out, with what depends
+    /// on it; every cycle is CMP0019 once, listed in order from its smallest id, and left out with what depends on it.
+    /// </summary>
+    private static List<PluginModel> DependencyOrder(List<PluginModel> composed, ImmutableArray<DiagnosticInfo>.Builder diagnostics)
+    {
+        var byId = composed.ToDictionary(p => p.Id, StringComparer.Ordinal);
+        foreach (var plugin in composed.OrderBy(p => p.Id, StringComparer.Ordinal))
+        {
+            foreach (var dependency in plugin.DependsOn)
+            {
+                if (!byId.ContainsKey(dependency))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(ComposeDiagnostics.MissingDependency, plugin.Id, plugin.DisplayTypeName, dependency));
+                }
+            }
+        }
+
+        // Kahn's algorithm over "depends on" edges, always taking the smallest ready id.
+        var remaining = new Dictionary<string, int>(StringComparer.Ordinal);
+        var dependents = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var plugin in composed)
+        {
+            remaining[plugin.Id] = plugin.DependsOn.Count;
+            foreach (var dependency in plugin.DependsOn)
+            {
+                if (!dependents.TryGetValue(dependency, out var list))
+                {
+                    dependents[dependency] = list = new List<string>();
+                }
+
+                list.Add(plugin.Id);
+            }
+        }
+
+        var ready = new SortedSet<string>(remaining.Where(r => r.Value == 0).Select(r => r.Key), StringComparer.Ordinal);
+        var ordered = new List<PluginModel>(composed.Count);
+        while (ready.Count > 0)
+        {
+            var next = ready.Min!;
+            ready.Remove(next);
+            remaining.Remove(next);
+            ordered.Add(byId[next]);
+            foreach (var dependent in dependents.TryGetValue(next, out var list) ? list : Enumerable.Empty<string>())
+            {
+                if (remaining.ContainsKey(dependent) && --remaining[dependent] == 0)
+                {
+                    ready.Add(dependent);
+                }
+            }
+        }
+
+        // What is left waits on a missing plugin or sits in (or behind) a cycle: report each cycle once.
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        var handled = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var start in remaining.Keys.OrderBy(id => id, StringComparer.Ordinal))
+        {
+            var path = new List<string>();
+            var current = start;
+            while (current is not null && handled.Add(current))
+            {
+                path.Add(current);
+                current = byId[current].DependsOn.Where(remaining.ContainsKey).OrderBy(id => id, StringComparer.Ordinal).FirstOrDefault();
+            }
+
+            var from = current is null ? -1 : path.IndexOf(current);
+            if (from < 0)
+            {
+                continue; // ran into a plugin already handled, or a missing dependency
+            }
+
+            var cycle = path.Skip(from).ToList();
+            var smallest = cycle.IndexOf(cycle.OrderBy(id => id, StringComparer.Ordinal).First());
+            cycle = cycle.Skip(smallest).Concat(cycle.Take(smallest)).ToList();
+            if (reported.Add(string.Join(",", cycle)))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(ComposeDiagnostics.DependencyCycle, string.Join(" -> ", cycle.Select(id => $"'{id}'").Concat(new[] { $"'{cycle[0]}'" }))));
+            }
+        }
+
+        return ordered;
     }
 
     private static int? Major(string? version)

@@ -36,6 +36,13 @@ internal static class PluginParser
             errors.Insert(0, DiagnosticIds.InvalidPluginId);
         }
 
+        errors.AddRange(PluginRules.CheckDependsOn(type, attribute, cancellationToken).Where(v => v.IsError).Select(v => v.Descriptor.Id));
+        var dependsOn = PluginRules.DependsOnOf(attribute, cancellationToken)
+            .Select(d => d.Id)
+            .Where(d => PluginId.IsValid(d) && d != id)
+            .Distinct(StringComparer.Ordinal)
+            .ToEquatableArray();
+
         return new PluginModel(
             id ?? string.Empty,
             name,
@@ -50,6 +57,7 @@ internal static class PluginParser
         {
             Environments = environments,
             EntryScript = entryScript,
+            DependsOn = dependsOn,
         };
     }
 
@@ -102,7 +110,7 @@ internal static class PluginParser
         var args = attribute.ConstructorArguments;
         var id = args.Length > 0 ? args[0].Value as string ?? string.Empty : string.Empty;
         var type = args.Length > 1 ? args[1].Value as INamedTypeSymbol : null;
-        string? name = null, description = null, typeName = null, composeVersion = null, errorList = null, environments = null, entryScript = null, webAssetsPath = null;
+        string? name = null, description = null, typeName = null, composeVersion = null, errorList = null, environments = null, entryScript = null, webAssetsPath = null, dependsOn = null;
         bool hasConfigureServices = false, hasExitAsync = false;
         foreach (var named in attribute.NamedArguments)
         {
@@ -116,6 +124,7 @@ internal static class PluginParser
                 case "Environments": environments = named.Value.Value as string; break;
                 case "EntryScript": entryScript = named.Value.Value as string; break;
                 case "WebAssetsPath": webAssetsPath = named.Value.Value as string; break;
+                case "DependsOn": dependsOn = named.Value.Value as string; break;
                 case "HasConfigureServices": hasConfigureServices = named.Value.Value is true; break;
                 case "HasExitAsync": hasExitAsync = named.Value.Value is true; break;
             }
@@ -171,6 +180,7 @@ internal static class PluginParser
             EntryScript = entryScript,
             WebAssetsPath = webAssetsPath,
             Environments = SplitList(environments).ToEquatableArray(),
+            DependsOn = SplitList(dependsOn).Where(PluginId.IsValid).Distinct(StringComparer.Ordinal).ToEquatableArray(),
             ManifestMismatch = mismatch,
         };
     }

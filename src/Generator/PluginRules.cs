@@ -120,6 +120,61 @@ internal static class PluginRules
     }
 
     /// <summary>
+    /// The ids in <c>DependsOn</c> as written (null entries as empty strings), each with the location of its element
+    /// in the attribute; empty when the property is not set.
+    /// </summary>
+    public static ImmutableArray<(string Id, Location? Location)> DependsOnOf(AttributeData attribute, CancellationToken cancellationToken)
+    {
+        var value = attribute.NamedArguments.FirstOrDefault(a => a.Key == "DependsOn").Value;
+        if (value.Kind != TypedConstantKind.Array || value.IsNull)
+        {
+            return ImmutableArray<(string, Location?)>.Empty;
+        }
+
+        var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+        var argument = syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == "DependsOn");
+        var elements = argument?.Expression switch
+        {
+            CollectionExpressionSyntax collection => collection.Elements.Select(e => e is ExpressionElementSyntax element ? element.Expression : null).ToList(),
+            ArrayCreationExpressionSyntax array => array.Initializer?.Expressions.Select(e => (ExpressionSyntax?)e).ToList(),
+            ImplicitArrayCreationExpressionSyntax array => array.Initializer.Expressions.Select(e => (ExpressionSyntax?)e).ToList(),
+            _ => null,
+        };
+        var result = ImmutableArray.CreateBuilder<(string, Location?)>(value.Values.Length);
+        for (var i = 0; i < value.Values.Length; i++)
+        {
+            var location = elements is not null && i < elements.Count && elements[i] is { } element ? element.GetLocation() : argument?.GetLocation();
+            result.Add((value.Values[i].Value as string ?? string.Empty, location));
+        }
+
+        return result.MoveToImmutable();
+    }
+
+    /// <summary>CMP0015 to CMP0017 on the entries of <c>DependsOn</c>: a valid id, not the plugin's own, listed once.</summary>
+    public static IEnumerable<RuleViolation> CheckDependsOn(INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
+    {
+        var own = IdOf(attribute);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, location) in DependsOnOf(attribute, cancellationToken))
+        {
+            var where = location ?? FirstLocation(type);
+            var arguments = ImmutableArray.Create<object?>(Display(type), id);
+            if (!PluginId.IsValid(id))
+            {
+                yield return new RuleViolation(ComposeDiagnostics.InvalidDependencyId, where, arguments);
+            }
+            else if (string.Equals(id, own, StringComparison.Ordinal))
+            {
+                yield return new RuleViolation(ComposeDiagnostics.SelfDependency, where, arguments);
+            }
+            else if (!seen.Add(id))
+            {
+                yield return new RuleViolation(ComposeDiagnostics.DuplicateDependency, where, arguments);
+            }
+        }
+    }
+
+    /// <summary>
     /// CMP0003 to CMP0006 and CMP0012 on a plugin class, declared in source or read from a reference; also collects
     /// what the generated code needs (constructor dependencies, whether ConfigureServices and ExitAsync exist).
     /// </summary>

@@ -46,6 +46,11 @@ internal static class SourceEmitter
                 w.Line($"Environments = {SourceWriter.Literal(string.Join(",", plugin.Environments))},");
             }
 
+            if (plugin.DependsOn.Count > 0)
+            {
+                w.Line($"DependsOn = {SourceWriter.Literal(string.Join(",", plugin.DependsOn))},");
+            }
+
             if (plugin.EntryScript is not null)
             {
                 w.Line($"EntryScript = {SourceWriter.Literal(plugin.EntryScript)},")

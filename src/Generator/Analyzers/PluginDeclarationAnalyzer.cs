@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Compose.Generator.Analyzers;
 
 /// <summary>
-/// The per-plugin rules (CMP0001 to CMP0007, CMP0012) on every <c>[ServerPlugin]</c> declaration, reported where
+/// The per-plugin rules (CMP0001 to CMP0007, CMP0012, CMP0015 to CMP0017) on every <c>[ServerPlugin]</c> declaration, reported where
 /// they are written: the id argument, the class identifier, the constructor or its parameter, the method
 /// identifier. So <c>#pragma warning disable</c>, <c>.editorconfig</c> severities, IDE squiggles, code fixes and
 /// <c>dotnet format</c> work on them. The rules themselves are <see cref="PluginRules"/>, which the generator uses
@@ -34,7 +34,10 @@ public sealed class PluginDeclarationAnalyzer : DiagnosticAnalyzer
         ComposeDiagnostics.ConfigureServicesGeneric,
         ComposeDiagnostics.NotAClass,
         ComposeDiagnostics.NearMissConfigureServices,
-        ComposeDiagnostics.NearMissExitAsync);
+        ComposeDiagnostics.NearMissExitAsync,
+        ComposeDiagnostics.InvalidDependencyId,
+        ComposeDiagnostics.SelfDependency,
+        ComposeDiagnostics.DuplicateDependency);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -80,6 +83,11 @@ public sealed class PluginDeclarationAnalyzer : DiagnosticAnalyzer
         if (PluginRules.CheckId(type, attribute, cancellationToken) is { } invalidId)
         {
             context.ReportDiagnostic(invalidId.ToDiagnostic());
+        }
+
+        foreach (var violation in PluginRules.CheckDependsOn(type, attribute, cancellationToken))
+        {
+            context.ReportDiagnostic(violation.ToDiagnostic());
         }
 
         if (PluginRules.IdOf(attribute) is { Length: > 0 } id)

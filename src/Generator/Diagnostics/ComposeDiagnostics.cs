@@ -140,6 +140,36 @@ internal static class ComposeDiagnostics
         "Plugin route pattern repeats the host's plugin prefix",
         "Server plugin {0} maps '{1}', but its router is already its group under /api/plugins/{2}, so this route would answer at /api/plugins/{2}{3}; map '{4}' instead");
 
+    // CMP0015 (analyzer, on the DependsOn entry)
+    public static readonly DiagnosticDescriptor InvalidDependencyId = Error(
+        DiagnosticIds.InvalidDependencyId,
+        "DependsOn entry is not a valid plugin id",
+        "Server plugin {0} depends on '{1}', which is not a valid plugin id: plugin ids use only lowercase letters, digits, '-' and '_' (^[a-z0-9_-]+$); write the id of the plugin it needs, as in that plugin's [ServerPlugin(\"...\")]");
+
+    // CMP0016 (analyzer, on the DependsOn entry)
+    public static readonly DiagnosticDescriptor SelfDependency = Error(
+        DiagnosticIds.SelfDependency,
+        "Server plugin depends on itself",
+        "Server plugin {0} lists its own id '{1}' in DependsOn; a plugin cannot depend on itself, so remove the entry");
+
+    // CMP0017 (analyzer, warning, on the repeated DependsOn entry)
+    public static readonly DiagnosticDescriptor DuplicateDependency = Warning(
+        DiagnosticIds.DuplicateDependency,
+        "DependsOn entry is listed more than once",
+        "Server plugin {0} lists '{1}' more than once in DependsOn; remove the repeated entry");
+
+    // CMP0018 (generator, host build)
+    public static readonly DiagnosticDescriptor MissingDependency = Error(
+        DiagnosticIds.MissingDependency,
+        "Server plugin depends on a plugin this host does not compose",
+        "Server plugin '{0}' ({1}) depends on server plugin '{2}', which this host does not compose; add a reference to the package that contains server plugin '{2}', or leave '{0}' out with <ComposeExcludedPlugins>{1}</ComposeExcludedPlugins> in this project file");
+
+    // CMP0019 (generator, host build)
+    public static readonly DiagnosticDescriptor DependencyCycle = Error(
+        DiagnosticIds.DependencyCycle,
+        "Server plugins depend on each other in a cycle",
+        "Server plugins depend on each other in a cycle: {0}; no order can initialise them, so remove one of these DependsOn entries");
+
     // CMP0020 (generator, host build)
     public static readonly DiagnosticDescriptor ManifestMismatch = Error(
         DiagnosticIds.ManifestMismatch,

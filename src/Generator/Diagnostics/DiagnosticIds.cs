@@ -40,6 +40,21 @@ internal static class DiagnosticIds
     /// <summary>A plugin route pattern that starts with the host's plugin route prefix.</summary>
     public const string RoutePatternRepeatsPrefix = "CMP0013";
 
+    /// <summary>A <c>DependsOn</c> entry is not a valid plugin id.</summary>
+    public const string InvalidDependencyId = "CMP0015";
+
+    /// <summary>A plugin lists its own id in <c>DependsOn</c>.</summary>
+    public const string SelfDependency = "CMP0016";
+
+    /// <summary>A <c>DependsOn</c> entry is listed more than once.</summary>
+    public const string DuplicateDependency = "CMP0017";
+
+    /// <summary>A composed plugin depends on a plugin the host does not compose.</summary>
+    public const string MissingDependency = "CMP0018";
+
+    /// <summary>Composed plugins depend on each other in a cycle.</summary>
+    public const string DependencyCycle = "CMP0019";
+
     /// <summary>A referenced plugin's manifest disagrees with the plugin class it names.</summary>
     public const string ManifestMismatch = "CMP0020";
 
