@@ -102,12 +102,12 @@ public sealed class RoutingTests
     }
 
     [Fact]
-    public async Task CatalogListsEveryComposedPluginInIdOrder()
+    public async Task CatalogListsEveryComposedPluginInDependencyOrder_TiesById()
     {
         await using var host = await PluginHost.StartAsync(["probe", "hello-world"]);
 
         var ids = host.Catalog.Select(e => e.Descriptor.Id).ToList();
-        Assert.Equal(ids.OrderBy(id => id, StringComparer.Ordinal), ids);
+        Assert.Equal(DependencyOrder.Expected(host.Catalog.Select(e => e.Descriptor)), ids);
         Assert.Contains("llm-proxy", ids);
         var hello = host.Catalog.Find("hello-world")!;
         Assert.Equal(ServerPluginState.Running, hello.State);

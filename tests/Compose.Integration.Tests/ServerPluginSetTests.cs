@@ -11,7 +11,7 @@ public sealed class ServerPluginSetTests
     {
         var descriptors = ComposedServerPlugins.Instance.Descriptors.ToDictionary(d => d.Id);
 
-        Assert.Equal(descriptors.Keys.Order(StringComparer.Ordinal), ComposedServerPlugins.Instance.Descriptors.Select(d => d.Id));
+        Assert.Equal(DependencyOrder.Expected(ComposedServerPlugins.Instance.Descriptors), ComposedServerPlugins.Instance.Descriptors.Select(d => d.Id));
         var probe = descriptors["probe"];
         Assert.Equal("Probe", probe.Name);
         Assert.Equal("Answers pings", probe.Description);
