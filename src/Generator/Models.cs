@@ -20,7 +20,8 @@ internal sealed record ManifestMismatch(string Claim, string Actual);
 /// <param name="TypeName">The parameter type, fully qualified with <c>global::</c>.</param>
 /// <param name="ServiceKey">The C# literal of its <c>[FromKeyedServices]</c> key, or null.</param>
 /// <param name="IsOptional">Whether the parameter defaults to null, so a missing service is allowed.</param>
-internal sealed record DependencyModel(string TypeName, string? ServiceKey, bool IsOptional);
+/// <param name="Name">The parameter's name, for the start-up check's message.</param>
+internal sealed record DependencyModel(string TypeName, string? ServiceKey, bool IsOptional, string Name = "");
 
 /// <summary>Everything the emitters need to know about one plugin, whether declared here or in a reference.</summary>
 internal sealed record PluginModel(

@@ -321,7 +321,8 @@ internal static class PluginRules
             dependencies.Add(new DependencyModel(
                 parameter.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(TypeFormat),
                 ServiceKeyOf(parameter),
-                parameter.HasExplicitDefaultValue && parameter.ExplicitDefaultValue is null));
+                parameter.HasExplicitDefaultValue && parameter.ExplicitDefaultValue is null,
+                parameter.Name));
         }
 
         check.Dependencies = dependencies.ToImmutable().ToEquatableArray();

@@ -133,7 +133,8 @@ public static class ServerPluginComposition
             unknown,
             sp.GetService<ILoggerFactory>()?.CreateLogger("Compose.ServerPlugins") ?? NullLogger.Instance,
             sp.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30),
-            sp.GetRequiredService<ComposeInstruments>()));
+            sp.GetRequiredService<ComposeInstruments>(),
+            services));
         services.AddSingleton<IHostedService>(sp => new ServerPluginLifecycle(sp.GetRequiredService<ServerPluginRuntime>()));
         var health = services.AddHealthChecks().AddCheck(ServerPluginHealthCheck.Name, new ServerPluginHealthCheck(catalog), tags: [ServerPluginHealthCheck.Tag]);
         foreach (var entry in entries)

@@ -19,6 +19,9 @@ internal sealed class ServerPluginRegistration(ServerPluginSet set, int index, S
     /// <summary>Calls the plugin's constructor, resolving each parameter from <paramref name="services"/>.</summary>
     public IServerPlugin Create(IServiceProvider services) => set.CreatePlugin(index, services);
 
+    /// <summary>Gets the constructor parameters resolved from dependency injection, for the start-up check.</summary>
+    public ServerPluginParameter[] ConstructorParameters() => set.GetConstructorParameters(index);
+
     /// <summary>Calls the plugin's static <c>ConfigureServices</c>, if it has one.</summary>
     public void ConfigureServices(IServiceCollection services, IConfiguration configuration) => set.ConfigureServices(index, services, configuration);
 }

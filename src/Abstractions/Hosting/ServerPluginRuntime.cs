@@ -22,7 +22,8 @@ internal sealed class ServerPluginRuntime(
     IReadOnlyList<string> unknownSections,
     ILogger logger,
     TimeSpan hostShutdownTimeout,
-    ComposeInstruments instruments) : IDisposable, IAsyncDisposable
+    ComposeInstruments instruments,
+    IEnumerable<ServiceDescriptor> registrations) : IDisposable, IAsyncDisposable
 {
     private readonly List<ActivePlugin> _active = new(enabled.Count);
     private IDisposable? _reloadSubscription;
@@ -119,6 +120,13 @@ internal sealed class ServerPluginRuntime(
             _active.Add(active);
         }
 
+        // Before any InitAsync: every constructor parameter must be provided, and not scoped (a captive dependency).
+        var constructors = new ConstructorCheck(services, registrations, catalog);
+        foreach (var active in _active)
+        {
+            active.ConstructorProblem = constructors.Problem(active.Registration);
+        }
+
         // Plugins without dependencies initialise now, on this thread; a dependent once all its dependencies are
         // Running (so independent chains initialise concurrently and start-up is bounded by the longest chain).
         foreach (var active in _active)
@@ -156,6 +164,11 @@ internal sealed class ServerPluginRuntime(
         active.InitStartedUtc = DateTimeOffset.UtcNow;
         try
         {
+            if (active.ConstructorProblem is { } problem)
+            {
+                throw new InvalidOperationException(problem);
+            }
+
             var plugin = active.Plugin.GetOrCreate(services);
             active.Instance = plugin;
             active.InitTask = plugin.InitAsync(router, active.Lifetime.Token) ?? Task.CompletedTask;
@@ -625,6 +638,9 @@ internal sealed class ServerPluginRuntime(
 
         /// <summary>Gets the plugin's route group (on its private builder); the router InitAsync receives wraps it.</summary>
         public RouteGroupBuilder Group { get; } = group;
+
+        /// <summary>Gets or sets why its constructor cannot be called (found before any InitAsync ran), or null.</summary>
+        public string? ConstructorProblem { get; set; }
 
         /// <summary>Gets or sets the active plugins it depends on.</summary>
         public ActivePlugin[] Dependencies { get; set; } = [];

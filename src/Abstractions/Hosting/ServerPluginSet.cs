@@ -76,6 +76,15 @@ public abstract class ServerPluginSet
     protected internal abstract IServerPlugin CreatePlugin(int index, IServiceProvider services);
 
     /// <summary>
+    /// Returns the constructor parameters of the plugin at <paramref name="index"/> that are resolved from dependency
+    /// injection (not its own context or the service provider), so start-up can check them before any
+    /// <c>InitAsync</c> runs.
+    /// </summary>
+    /// <param name="index">The plugin's position in dependency order (ties by id), from 0.</param>
+    /// <returns>The parameters, in declaration order; empty when there are none.</returns>
+    protected internal virtual ServerPluginParameter[] GetConstructorParameters(int index) => [];
+
+    /// <summary>
     /// Calls the static <c>ConfigureServices(IServiceCollection, IConfiguration)</c> of the plugin at
     /// <paramref name="index"/>, if it declares one; does nothing otherwise.
     /// </summary>
@@ -166,3 +175,11 @@ public abstract class ServerPluginSet
     private static InvalidOperationException Malformed(int record, string problem)
         => new($"The composed server plugin table is malformed at record {record}: {problem}. The application was probably built with a different Compose version than the Compose.Abstractions it runs with; rebuild it.");
 }
+
+/// <summary>One constructor parameter of a composed plugin, as the generated code resolves it. Infrastructure for generated code.</summary>
+/// <param name="Name">The parameter's name.</param>
+/// <param name="Type">The service type it is resolved as.</param>
+/// <param name="ServiceKey">Its <c>[FromKeyedServices]</c> key, or null.</param>
+/// <param name="IsOptional">Whether it defaults to null, so a missing service is allowed.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly record struct ServerPluginParameter(string Name, Type Type, object? ServiceKey, bool IsOptional);
