@@ -1,3 +1,4 @@
+using Compose.Store;
 using Microsoft.Extensions.Configuration;
 
 namespace Compose;
@@ -87,4 +88,19 @@ public interface IServerPluginContext
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the rename.</exception>
     Task WriteAllBytesAtomicAsync(string relativePath, ReadOnlyMemory<byte> contents, CancellationToken cancellationToken = default)
         => SafePath.WriteAllBytesAtomicAsync(DataDirectory, relativePath, contents, cancellationToken);
+
+    /// <summary>
+    /// Gets the plugin's key-value store: shared by every replica when the host registers a shared
+    /// <see cref="PluginStoreBackend"/> (<c>Compose.PostgreSql</c>), otherwise files under <see cref="DataDirectory"/>
+    /// (<see cref="FilePluginStore"/>). Keys are namespaced by the plugin's id.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This implementation of the interface (a test double) has no store.</exception>
+    IPluginStore Store => throw new NotSupportedException($"This {GetType().Name} has no plugin store; Compose's own context has one.");
+
+    /// <summary>
+    /// Gets the plugin's cluster events: delivered to this plugin on every replica through the shared
+    /// <see cref="PluginStoreBackend"/>, or in process (<see cref="InProcessClusterEvents"/>) without one.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This implementation of the interface (a test double) has no events.</exception>
+    IPluginClusterEvents Events => throw new NotSupportedException($"This {GetType().Name} has no cluster events; Compose's own context has them.");
 }

@@ -1,16 +1,30 @@
+using Compose.Store;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Compose.Hosting;
 
 /// <summary>The <see cref="IServerPluginContext"/> of one plugin; registered per plugin as a keyed singleton.</summary>
-internal sealed class ServerPluginContext(ServerPluginDescriptor descriptor, IConfiguration configuration, string dataRoot) : IServerPluginContext
+/// <remarks>
+/// With <paramref name="services"/>, a registered <see cref="PluginStoreBackend"/> supplies the store and the events;
+/// without one (or without <paramref name="services"/>) they are the embedded defaults.
+/// </remarks>
+internal sealed class ServerPluginContext(ServerPluginDescriptor descriptor, IConfiguration configuration, string dataRoot, IServiceProvider? services = null) : IServerPluginContext
 {
     private const UnixFileMode GroupOrOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     private readonly Lazy<string> _dataDirectory = new(() => CreatePrivateDirectory(Path.Combine(dataRoot, descriptor.Id)));
 
+    private readonly Lazy<PluginStoreBackend?> _backend = new(() => services?.GetService<PluginStoreBackend>());
+
     public ServerPluginDescriptor Descriptor => descriptor;
+
+    public IPluginStore Store => field ??= _backend.Value?.GetStore(descriptor.Id) ?? new FilePluginStore(descriptor.Id, DataDirectory);
+
+    public IPluginClusterEvents Events => field ??= _backend.Value?.GetEvents(descriptor.Id)
+        ?? new InProcessClusterEvents(descriptor.Id, PluginStoreBackend.ProcessReplicaId, services?.GetService<ILoggerFactory>()?.CreateLogger("Compose.Store"));
 
     public IConfiguration Configuration => configuration;
 
