@@ -159,7 +159,16 @@ public sealed class PostgreSqlStoreBackend : PluginStoreBackend, IAsyncDisposabl
     {
         if (operation != "schema")
         {
-            await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PluginStoreUnavailableException ex)
+            {
+                throw new PluginStoreUnavailableException(
+                    $"The plugin store cannot reach PostgreSQL at {Endpoint} ({operation} for plugin '{pluginId}'; preparing the schema failed): {ex.InnerException?.Message}",
+                    ex.InnerException);
+            }
         }
 
         var delay = Options.RetryDelay;
