@@ -191,6 +191,66 @@ public sealed class ClusterTests(PostgresCluster cluster) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task PostgreSQL_restarted_mid_run_clear_errors_while_down_no_acknowledged_write_lost_recovery_without_restart()
+    {
+        var writer = NewReplica(o => { o.MaxAttempts = 2; o.RetryDelay = TimeSpan.FromMilliseconds(50); });
+        var reader = NewReplica();
+        var store = writer.GetStore("outage");
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        using var stop = new CancellationTokenSource();
+        var service = new CountingService();
+        var runOnce = new RunOnceHostedService("test/outage", service, writer, NullLogger.Instance);
+        await runOnce.StartAsync(CancellationToken.None);
+        await Eventually(() => service.Running, Bound, "run-once started");
+
+        var load = Task.Run(async () =>
+        {
+            for (var i = 0; i < 100_000 && !stop.IsCancellationRequested; i++)
+            {
+                var key = $"k{i}";
+                try
+                {
+                    acknowledged[key] = await store.SetAsync(key, BitConverter.GetBytes(i));
+                }
+                catch (Exception ex)
+                {
+                    failures.Add(ex);
+                    await Task.Delay(20);
+                }
+            }
+        });
+
+        await Eventually(() => acknowledged.Count >= 20, Bound, "writes before the outage");
+        await cluster.StopAsync();
+        var down = Stopwatch.StartNew();
+        await Eventually(() => !failures.IsEmpty, Bound, "a failure while down");
+        await Eventually(() => !service.Running, Bound, "run-once stopped when its lease could not be vouched for");
+        while (down.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            await Task.Delay(50);
+        }
+
+        await cluster.StartAsync();
+        var countAtRestart = acknowledged.Count;
+        await Eventually(() => acknowledged.Count > countAtRestart + 20, TimeSpan.FromSeconds(30), "writes after the restart");
+        await Eventually(() => service.Running, TimeSpan.FromSeconds(30), "run-once back after the restart");
+        stop.Cancel();
+        await load;
+        await runOnce.StopAsync(CancellationToken.None);
+
+        Assert.All(failures, ex => Assert.IsType<PluginStoreUnavailableException>(ex));
+        Assert.Contains(failures, ex => ex.Message.Contains("cannot reach PostgreSQL", StringComparison.Ordinal) && ex.Message.Contains("'outage'", StringComparison.Ordinal));
+        var readStore = reader.GetStore("outage");
+        foreach (var (key, version) in acknowledged)
+        {
+            var entry = await readStore.GetAsync(key);
+            Assert.True(entry is not null, $"acknowledged write {key} lost");
+            Assert.Equal(version, entry.Version);
+        }
+    }
+
     private static async Task<long> LeaseKeyAsync(PostgreSqlStoreBackend backend, string name)
     {
         // The lease takes the lock; while it is held, pg_locks shows its key (classid << 32 | objid).
