@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using Compose;
+using Compose.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -57,8 +58,9 @@ public sealed class TickerPlugin(TickerState state, IOptions<TickerOptions> opti
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Registers the plugin's settings (from its own section), the tick state, the background task (a hosted service,
-    /// so it starts and stops with the host) and the plugin's JSON metadata.
+    /// Registers the plugin's settings (from its own section), the tick state, the background task (a run-once hosted
+    /// service: with a shared store backend such as <c>Compose.PostgreSql</c> it ticks on one replica of the deployment
+    /// at a time, and another takes over when that one dies; alone it just runs) and the plugin's JSON metadata.
     /// </summary>
     /// <param name="services">The host's services.</param>
     /// <param name="configuration">The plugin's own section, <c>Compose:Plugins:ticker</c>.</param>
@@ -70,7 +72,7 @@ public sealed class TickerPlugin(TickerState state, IOptions<TickerOptions> opti
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TickerState>();
         services.AddSingleton<TickerService>();
-        services.AddHostedService(sp => sp.GetRequiredService<TickerService>()); // Compose owns it: started only while the plugin serves
+        services.AddRunOnceHostedService<TickerService>("ticker/ticks"); // Compose owns it: started only while the plugin serves
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Add(TickerJsonContext.Default));
     }
 
