@@ -15,6 +15,9 @@ public sealed class PostgresCluster : IAsyncLifetime
     private string _root = "";
     private bool _asPostgresUser;
 
+    /// <summary>Gets or sets whether the server syncs to disk (<c>fsync</c>); default off, for test speed. The benchmark turns it on.</summary>
+    public bool Durable { get; init; }
+
     /// <summary>Gets the port the server listens on (127.0.0.1 only).</summary>
     public int Port { get; private set; }
 
@@ -45,7 +48,7 @@ public sealed class PostgresCluster : IAsyncLifetime
 
     /// <summary>Starts the server (again) on the same port and data directory.</summary>
     public Task StartAsync() => RunPgAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "30", "-l", Path.Combine(_root, "server.log"),
-        "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories={_root} -c fsync=off -c max_connections=200", "start"]);
+        "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories={_root} -c fsync={(Durable ? "on" : "off")} -c max_connections=200", "start"]);
 
     /// <summary>Stops the server (fast mode: open sessions are ended).</summary>
     public Task StopAsync() => RunPgAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "30", "-m", "fast", "stop"]);
