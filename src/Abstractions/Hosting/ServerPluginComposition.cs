@@ -99,7 +99,7 @@ public static class ServerPluginComposition
             services.AddSingleton(descriptor.PluginType, instance.ResolveForContainer);
             services.AddKeyedSingleton<IServerPluginContext>(
                 descriptor.Id,
-                (sp, _) => new ServerPluginContext(descriptor, pluginSection, DataRoot(options, sp)));
+                (sp, _) => new ServerPluginContext(descriptor, pluginSection, DataRoot(options, sp), sp));
             var before = services.Count;
             try
             {
