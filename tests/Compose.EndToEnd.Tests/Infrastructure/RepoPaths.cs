@@ -14,6 +14,12 @@ public static class RepoPaths
 
     public static string LlmProxyProject => Path.Combine(Root, "samples", "LlmProxy", "LlmProxy.csproj");
 
+    public static string TestingProject => Path.Combine(Root, "src", "Testing", "Compose.Testing.csproj");
+
+    public static string TemplatesProject => Path.Combine(Root, "src", "Templates", "Compose.Templates.csproj");
+
+    public static string ReadMe => Path.Combine(Root, "README.md");
+
     public static string HostProject => Path.Combine(Root, "samples", "Host", "Host.csproj");
 
     public static string NuGetConfig => Path.Combine(Root, "nuget.config");
