@@ -158,6 +158,7 @@ public sealed class ComposeTestHostTests
         Assert.Equal(LogLevel.Information, saved.Level);
         Assert.Equal(typeof(NotesPlugin).FullName, saved.Category);
         Assert.Equal($"info: {typeof(NotesPlugin).FullName}[0] Saved note 1", saved.Line);
+        Assert.Equal("notes", saved.Scope["PluginId"]); // the runtime's log scope around a plugin's handlers
         lock (sink)
         {
             Assert.Contains(saved.Line, sink);
