@@ -33,11 +33,17 @@ public sealed class PackedFeedFixture : IAsyncLifetime
     /// <summary>Gets the output of each pack, for assertion messages.</summary>
     public IReadOnlyList<ProcessResult> Packs => _packs;
 
+    /// <remarks>
+    /// The packs build into their own artifacts folder (<c>UseArtifactsOutput</c>), not the projects' bin and obj: the
+    /// <see cref="AotPublishFixture"/> publish runs at the same time and builds the same projects in Release with the
+    /// default version, and sharing the folders let it overwrite the generator a pack was about to put in the package.
+    /// </remarks>
     public async Task InitializeAsync()
     {
+        var artifacts = Temp.Sub("artifacts");
         foreach (var project in Projects)
         {
-            var result = await DotNet.RunAsync(RepoPaths.Root, "pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}");
+            var result = await DotNet.RunAsync(RepoPaths.Root, "pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}", "-p:UseArtifactsOutput=true", $"-p:ArtifactsPath={artifacts}");
             _packs.Add(result);
             if (result.ExitCode != 0)
             {

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
-using System.Xml.Linq;
 using Compose.EndToEnd.Tests.Infrastructure;
 
 namespace Compose.EndToEnd.Tests;
@@ -12,7 +10,7 @@ namespace Compose.EndToEnd.Tests;
 /// </summary>
 [Trait("Category", "EndToEnd")]
 [Collection(EndToEndCollection.Name)]
-public sealed partial class ReadmeTests(PackedFeedFixture feed)
+public sealed class ReadmeTests(PackedFeedFixture feed)
 {
     [Fact]
     public void Readme_NamesTheFilesOfBothQuickStarts_AtThisRepositorysVersion()
@@ -24,7 +22,7 @@ public sealed partial class ReadmeTests(PackedFeedFixture feed)
             files.Keys.Order(StringComparer.Ordinal));
 
         // The version the README tells newcomers to reference is the one this repository packs.
-        var prefix = XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Build.props")).Descendants("VersionPrefix").Single().Value;
+        var prefix = RepoPaths.VersionPrefix;
         foreach (var project in files.Where(f => f.Key.EndsWith(".csproj", StringComparison.Ordinal)))
         {
             Assert.Contains($"""<PackageReference Include="Compose.Abstractions" Version="{prefix}" />""", project.Value, StringComparison.Ordinal);
@@ -36,15 +34,10 @@ public sealed partial class ReadmeTests(PackedFeedFixture feed)
     {
         feed.EnsurePacked();
         using var workspace = new NewcomerWorkspace("readme", feed.Feed);
-        var prefix = XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Build.props")).Descendants("VersionPrefix").Single().Value;
-        foreach (var (path, text) in ReadmeFiles())
-        {
-            var full = Path.Combine(workspace.Directory, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var prefix = RepoPaths.VersionPrefix;
 
-            // The one change: this run's packages, at a version no earlier run used, instead of the README's.
-            File.WriteAllText(full, text.Replace($"Version=\"{prefix}\"", $"Version=\"{feed.Version}\"", StringComparison.Ordinal));
-        }
+        // The one change: this run's packages, at a version no earlier run used, instead of the README's.
+        MarkdownFiles.Write(ReadmeFiles(), workspace.Directory, prefix, feed.Version);
 
         var build = await workspace.DotNetAsync(null, null, "build", Path.Combine("HelloHost", "HelloHost.csproj"), "-p:TreatWarningsAsErrors=true");
         Assert.True(build.ExitCode == 0, build.Describe());
@@ -63,33 +56,5 @@ public sealed partial class ReadmeTests(PackedFeedFixture feed)
         });
     }
 
-    /// <summary>Every fenced block of README.md whose nearest preceding non-blank line is <c>`path`:</c>, by path.</summary>
-    private static Dictionary<string, string> ReadmeFiles()
-    {
-        var lines = File.ReadAllLines(RepoPaths.ReadMe);
-        var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (!lines[i].StartsWith("```", StringComparison.Ordinal) || lines[i].Trim() == "```")
-            {
-                continue;
-            }
-
-            var end = Array.FindIndex(lines, i + 1, l => l.Trim() == "```");
-            Assert.True(end > i, $"README.md: the code block at line {i + 1} is not closed.");
-            var label = lines.Take(i).Reverse().FirstOrDefault(l => !string.IsNullOrWhiteSpace(l)) ?? string.Empty;
-            var match = FileLabel().Match(label.Trim());
-            if (match.Success)
-            {
-                Assert.True(files.TryAdd(match.Groups[1].Value, string.Join('\n', lines[(i + 1)..end]) + "\n"), $"README.md names {match.Groups[1].Value} twice.");
-            }
-
-            i = end;
-        }
-
-        return files;
-    }
-
-    [GeneratedRegex(@"^`([A-Za-z0-9_.\-/]+\.[a-z]+)`:$", RegexOptions.CultureInvariant)]
-    private static partial Regex FileLabel();
+    private static Dictionary<string, string> ReadmeFiles() => MarkdownFiles.Extract(RepoPaths.ReadMe);
 }
