@@ -4,8 +4,8 @@ using Compose.EndToEnd.Tests.Infrastructure;
 namespace Compose.EndToEnd.Tests;
 
 /// <summary>
-/// Packs Compose.Abstractions and the two sample plugins (Release) into a folder feed, once for all
-/// <see cref="PackageTests"/>, with a version no earlier run used, so the NuGet global cache can never serve a
+/// Packs Compose.Abstractions, the two sample plugins, Compose.Testing and Compose.Templates (Release) into a folder
+/// feed, once for all end-to-end tests, with a version no earlier run used, so the NuGet global cache can never serve a
 /// stale package.
 /// </summary>
 public sealed class PackedFeedFixture : IAsyncLifetime
@@ -13,6 +13,11 @@ public sealed class PackedFeedFixture : IAsyncLifetime
     public const string AbstractionsId = "Compose.Abstractions";
     public const string HelloWorldId = "Compose.Samples.HelloWorld";
     public const string LlmProxyId = "Compose.Samples.LlmProxy";
+    public const string TestingId = "Compose.Testing";
+    public const string TemplatesId = "Compose.Templates";
+
+    private static readonly string[] Projects =
+        [RepoPaths.AbstractionsProject, RepoPaths.HelloWorldProject, RepoPaths.LlmProxyProject, RepoPaths.TestingProject, RepoPaths.TemplatesProject];
 
     private readonly List<ProcessResult> _packs = [];
 
@@ -28,11 +33,17 @@ public sealed class PackedFeedFixture : IAsyncLifetime
     /// <summary>Gets the output of each pack, for assertion messages.</summary>
     public IReadOnlyList<ProcessResult> Packs => _packs;
 
+    /// <remarks>
+    /// The packs build into their own artifacts folder (<c>UseArtifactsOutput</c>), not the projects' bin and obj: the
+    /// <see cref="AotPublishFixture"/> publish runs at the same time and builds the same projects in Release with the
+    /// default version, and sharing the folders let it overwrite the generator a pack was about to put in the package.
+    /// </remarks>
     public async Task InitializeAsync()
     {
-        foreach (var project in new[] { RepoPaths.AbstractionsProject, RepoPaths.HelloWorldProject, RepoPaths.LlmProxyProject })
+        var artifacts = Temp.Sub("artifacts");
+        foreach (var project in Projects)
         {
-            var result = await DotNet.RunAsync(RepoPaths.Root, "pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}");
+            var result = await DotNet.RunAsync(RepoPaths.Root, "pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}", "-p:UseArtifactsOutput=true", $"-p:ArtifactsPath={artifacts}");
             _packs.Add(result);
             if (result.ExitCode != 0)
             {
@@ -46,7 +57,7 @@ public sealed class PackedFeedFixture : IAsyncLifetime
     {
         var failed = _packs.FirstOrDefault(p => p.ExitCode != 0);
         Assert.True(failed is null, failed?.Describe());
-        Assert.Equal(3, _packs.Count);
+        Assert.Equal(Projects.Length, _packs.Count);
     }
 
     /// <summary>The path of package <paramref name="id"/> at <see cref="Version"/> in the feed.</summary>

@@ -14,6 +14,17 @@ public static class RepoPaths
 
     public static string LlmProxyProject => Path.Combine(Root, "samples", "LlmProxy", "LlmProxy.csproj");
 
+    public static string TestingProject => Path.Combine(Root, "src", "Testing", "Compose.Testing.csproj");
+
+    public static string TemplatesProject => Path.Combine(Root, "src", "Templates", "Compose.Templates.csproj");
+
+    public static string ReadMe => Path.Combine(Root, "README.md");
+
+    public static string TestingDoc => Path.Combine(Root, "docs", "testing.md");
+
+    /// <summary>Gets the version every package of the repository carries (VersionPrefix in Directory.Build.props).</summary>
+    public static string VersionPrefix => System.Xml.Linq.XDocument.Load(Path.Combine(Root, "Directory.Build.props")).Descendants("VersionPrefix").Single().Value;
+
     public static string HostProject => Path.Combine(Root, "samples", "Host", "Host.csproj");
 
     public static string NuGetConfig => Path.Combine(Root, "nuget.config");
