@@ -40,10 +40,11 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
                 "Server plugins are not registered: call builder.Services.AddServerPlugins(builder.Configuration) before app.MapServerPluginCatalog().");
         var catalog = runtime.Catalog;
         var development = endpoints.ServiceProvider.GetService<IHostEnvironment>()?.IsDevelopment() == true;
+        var composition = CompositionVersion.Of(catalog);
         var target = runtime.Options.ShareConventions ? runtime.Root(endpoints, "MapServerPluginCatalog") : endpoints;
         return target.MapGet(pattern ?? runtime.RoutePrefix, context =>
         {
-            var listing = new ServerPluginCatalogListing(catalog.Select(entry => new ServerPluginCatalogItem(
+            var listing = new ServerPluginCatalogListing(runtime.RoutePrefix, runtime.AssetsPrefix, composition, catalog.Select(entry => new ServerPluginCatalogItem(
                 entry.Descriptor.Id,
                 entry.Descriptor.Name,
                 entry.Descriptor.Description,
@@ -73,8 +74,27 @@ file static class CatalogText
     };
 }
 
-/// <summary>The body of the catalog endpoint.</summary>
-internal sealed record ServerPluginCatalogListing(IReadOnlyList<ServerPluginCatalogItem> Plugins);
+/// <summary>
+/// A stable version of the host's composition: the first 16 hex digits of the SHA-256 of the composed plugins' ids,
+/// versions and assemblies in id order. Equal on every replica built from the same packages; independent of state.
+/// </summary>
+file static class CompositionVersion
+{
+    public static string Of(ServerPluginCatalog catalog)
+    {
+        var text = string.Join('\n', catalog
+            .Select(entry => $"{entry.Descriptor.Id}@{entry.Descriptor.Version}/{entry.Descriptor.AssemblyName}")
+            .OrderBy(line => line, StringComparer.Ordinal));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
+        return Convert.ToHexString(hash, 0, 8).ToLowerInvariant();
+    }
+}
+
+/// <summary>
+/// The body of the catalog endpoint: the host's plugin route prefix and assets prefix (what a gateway routes), the
+/// composition version (see <c>CompositionVersion</c>) and the plugins.
+/// </summary>
+internal sealed record ServerPluginCatalogListing(string RoutePrefix, string AssetsPrefix, string Composition, IReadOnlyList<ServerPluginCatalogItem> Plugins);
 
 /// <summary>One plugin in the catalog endpoint's body; deliberately no settings.</summary>
 internal sealed record ServerPluginCatalogItem(

@@ -1,0 +1,278 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using Compose.Gateway;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Compose gateway: YARP, fed from the catalogs of the hosts behind it.</summary>
+public static class ServerPluginGatewayServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the gateway: options bound from <c>Compose:Gateway</c> (reloaded with the configuration), the directory that
+    /// reads every host's catalog at start-up and every <see cref="ServerPluginGatewayOptions.RefreshInterval"/>, YARP
+    /// with that directory as its configuration provider, and the health check <c>compose-gateway</c> (Degraded when a
+    /// host is down). Map it with <c>app.MapServerPluginGateway()</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The application's configuration; the section <c>Compose:Gateway</c> is read from it.</param>
+    /// <returns>The service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static IServiceCollection AddServerPluginGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ServerPluginGatewayOptions>().Bind(configuration.GetSection(ServerPluginGatewayOptions.SectionName));
+        services.AddSingleton<GatewayDirectory>();
+        services.AddSingleton<IProxyConfigProvider>(provider => provider.GetRequiredService<GatewayDirectory>());
+        services.AddHostedService(provider => provider.GetRequiredService<GatewayDirectory>());
+        services.AddReverseProxy();
+        services.AddHealthChecks().AddCheck<GatewayHealthCheck>("compose-gateway", HealthStatus.Degraded, ["compose", "gateway"]);
+        return services;
+    }
+}
+
+/// <summary>Maps the Compose gateway's endpoints.</summary>
+public static class ServerPluginGatewayEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the gateway: YARP's routes (<c>{RoutePrefix}/{id}/{**rest}</c> and <c>{AssetsPrefix}/{id}/{**rest}</c> of each
+    /// running plugin, to a cluster of the replicas of the host composing it, with the prefixes that host's catalog
+    /// names), the gateway catalog at <c>GET {RoutePrefix}</c> (options), and an answer for plugin paths no host serves:
+    /// 404 problem+json for an unknown or switched-off plugin, 503 for an ambiguous or failed one. With no healthy replica
+    /// left, YARP's routes answer 503 problem+json naming the plugin and its host; a failed forward answers 502 naming them.
+    /// </summary>
+    /// <remarks>
+    /// Requests are forwarded by YARP: the client's <c>Authorization</c> and cookies unchanged, <c>X-Forwarded-For</c>,
+    /// <c>-Proto</c>, <c>-Host</c> and <c>-Prefix</c> set, hop-by-hop headers dropped, WebSockets tunnelled. The catalog
+    /// credential is used only by the gateway's own catalog requests. The returned builder's conventions
+    /// (<c>RequireAuthorization()</c>, <c>RequireRateLimiting()</c>, CORS) apply to everything this maps, including routes
+    /// added later by a refresh.
+    /// </remarks>
+    /// <param name="endpoints">The application.</param>
+    /// <returns>A convention builder for every endpoint the gateway maps.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddServerPluginGateway</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapServerPluginGateway(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var directory = endpoints.ServiceProvider.GetService<GatewayDirectory>()
+            ?? throw new InvalidOperationException(
+                "The gateway is not registered: call builder.Services.AddServerPluginGateway(builder.Configuration) before app.MapServerPluginGateway().");
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptionsMonitor<ServerPluginGatewayOptions>>();
+        var routePrefix = "/" + options.CurrentValue.RoutePrefix.Trim('/');
+
+        var proxy = endpoints.MapReverseProxy(pipeline =>
+        {
+            pipeline.Use((context, next) => GatewayProblems.ForwardAsync(context, next, options.CurrentValue));
+            pipeline.UseSessionAffinity();
+            pipeline.UseLoadBalancing();
+            pipeline.UsePassiveHealthChecks();
+        });
+        var catalog = endpoints.MapGet(routePrefix, context => GatewayCatalog.WriteAsync(context, directory, endpoints.ServiceProvider.GetRequiredService<IProxyStateLookup>()))
+            .WithName("ServerPluginGatewayCatalog");
+        var unserved = endpoints.Map(routePrefix + "/{id}/{**rest}", context => GatewayProblems.UnservedAsync(context, directory.View))
+            .WithOrder(int.MaxValue)
+            .WithName("ServerPluginGatewayUnserved");
+        return new CompositeConventionBuilder([proxy, catalog, unserved]);
+    }
+
+    private sealed class CompositeConventionBuilder(IReadOnlyList<IEndpointConventionBuilder> builders) : IEndpointConventionBuilder
+    {
+        public void Add(Action<EndpointBuilder> convention)
+        {
+            foreach (var builder in builders)
+            {
+                builder.Add(convention);
+            }
+        }
+
+        public void Finally(Action<EndpointBuilder> finallyConvention)
+        {
+            foreach (var builder in builders)
+            {
+                builder.Finally(finallyConvention);
+            }
+        }
+    }
+}
+
+/// <summary>The problem+json answers of the gateway.</summary>
+internal static class GatewayProblems
+{
+    public static async Task ForwardAsync(HttpContext context, Func<Task> next, ServerPluginGatewayOptions options)
+    {
+        var feature = context.GetReverseProxyFeature();
+        var metadata = feature.Route.Config.Metadata;
+        var plugin = metadata?.GetValueOrDefault(GatewayDirectory.PluginMetadata);
+        var host = metadata?.GetValueOrDefault(GatewayDirectory.HostMetadata);
+        if (feature.AvailableDestinations.Count == 0)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(options.HealthCheck.Interval.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await WriteAsync(context, new GatewayProblem(
+                "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+                "Plugin unavailable",
+                StatusCodes.Status503ServiceUnavailable,
+                $"No healthy replica of host '{host}' is left to serve plugin '{plugin}'.",
+                plugin,
+                host,
+                null));
+            return;
+        }
+
+        await next();
+        if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
+        {
+            await WriteAsync(context, new GatewayProblem(
+                "https://tools.ietf.org/html/rfc9110#section-15.6.3",
+                "Bad gateway",
+                StatusCodes.Status502BadGateway,
+                $"Host '{host}' did not answer the request for plugin '{plugin}' ({error.Error}).",
+                plugin,
+                host,
+                null));
+        }
+    }
+
+    public static Task UnservedAsync(HttpContext context, GatewayView view)
+    {
+        var id = context.Request.RouteValues["id"] as string ?? string.Empty;
+        if (view.AmbiguousPlugins.TryGetValue(id, out var hosts))
+        {
+            return WriteAsync(context, new GatewayProblem(
+                "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+                "Ambiguous plugin",
+                StatusCodes.Status503ServiceUnavailable,
+                $"Plugin '{id}' is running on hosts {string.Join(" and ", hosts.Select(name => $"'{name}'"))}; the gateway routes an ambiguous id to none of them.",
+                id,
+                null,
+                hosts));
+        }
+
+        var placements = view.Placements(id).ToList();
+        var unavailable = placements.Where(pair => !string.Equals(pair.Plugin.State, "Disabled", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (unavailable.Count > 0)
+        {
+            var (host, plugin) = unavailable[0];
+            return WriteAsync(context, new GatewayProblem(
+                "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+                "Plugin unavailable",
+                StatusCodes.Status503ServiceUnavailable,
+                $"Plugin '{id}' is {plugin.State} on host '{host.Name}'.",
+                id,
+                host.Name,
+                null));
+        }
+
+        return WriteAsync(context, new GatewayProblem(
+            "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+            "Plugin not found",
+            StatusCodes.Status404NotFound,
+            placements.Count > 0
+                ? $"Plugin '{id}' is switched off on host(s) {string.Join(", ", placements.Select(pair => $"'{pair.Host.Name}'"))}."
+                : $"No host behind the gateway composes plugin '{id}'.",
+            id,
+            null,
+            null));
+    }
+
+    private static Task WriteAsync(HttpContext context, GatewayProblem problem)
+    {
+        context.Response.StatusCode = problem.Status;
+        context.Response.ContentType = "application/problem+json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, problem, GatewayJsonContext.Default.GatewayProblem, context.RequestAborted);
+    }
+}
+
+/// <summary>The gateway's own catalog: every plugin with its host and state, every host with its status.</summary>
+internal static class GatewayCatalog
+{
+    public static GatewayCatalogListing Build(GatewayView view, IProxyStateLookup state)
+    {
+        var hosts = view.Hosts.Select(host =>
+        {
+            var (replicas, healthy) = Replicas(host, state);
+            var up = host.Error is null && host.Catalog is not null && healthy > 0;
+            return new GatewayCatalogHost(host.Name, up ? "Up" : "Down", replicas, healthy, host.Catalog?.Composition, host.Error is null ? null : "catalog unreachable; see the gateway log", host.LastRead);
+        }).ToList();
+
+        var ids = view.Hosts.SelectMany(host => host.Catalog?.Plugins ?? []).Select(plugin => plugin.Id).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var plugins = ids.Select(id =>
+        {
+            var placements = view.Placements(id).ToList();
+            var first = placements[0].Plugin;
+            var all = placements.Select(pair => new GatewayCatalogPlacement(pair.Host.Name, pair.Plugin.State ?? "Unknown")).ToList();
+            if (view.AmbiguousPlugins.TryGetValue(id, out var names))
+            {
+                return new GatewayCatalogPlugin(id, first.Name, first.Version, null, "Ambiguous",
+                    $"running on hosts {string.Join(" and ", names)}; routed to none", null, all);
+            }
+
+            if (view.RoutedPlugins.TryGetValue(id, out var host))
+            {
+                var running = placements.First(pair => pair.Host == host).Plugin;
+                var up = hosts.First(entry => entry.Name == host.Name).Status == "Up";
+                return new GatewayCatalogPlugin(id, running.Name, running.Version, host.Name, up ? "Running" : "Unavailable",
+                    up ? null : $"host {host.Name} is down", running.EntryScript is { } script ? Rebase(script, host.AssetsPrefix) : null, all);
+            }
+
+            var shown = placements.FirstOrDefault(pair => !string.Equals(pair.Plugin.State, "Disabled", StringComparison.OrdinalIgnoreCase));
+            shown = shown.Host is null ? placements[0] : shown;
+            return new GatewayCatalogPlugin(id, shown.Plugin.Name, shown.Plugin.Version, shown.Host.Name, shown.Plugin.State ?? "Unknown", null, null, all);
+        }).ToList();
+        return new GatewayCatalogListing(hosts, plugins);
+    }
+
+    public static Task WriteAsync(HttpContext context, GatewayDirectory directory, IProxyStateLookup state)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return JsonSerializer.SerializeAsync(context.Response.Body, Build(directory.View, state), GatewayJsonContext.Default.GatewayCatalogListing, context.RequestAborted);
+    }
+
+    public static (int Replicas, int Healthy) Replicas(HostView host, IProxyStateLookup state)
+    {
+        if (!state.TryGetCluster(host.ClusterId, out var cluster))
+        {
+            return (host.Addresses.Count, 0);
+        }
+
+        var destinations = cluster.DestinationsState;
+        return (destinations.AllDestinations.Count, destinations.AvailableDestinations.Count);
+    }
+
+    // The host's entry script URL is already under its assets prefix, which the gateway routes unchanged.
+    private static string Rebase(string script, string assetsPrefix) => script.StartsWith(assetsPrefix, StringComparison.Ordinal) ? script : assetsPrefix + "/" + script.TrimStart('/');
+}
+
+/// <summary>Healthy when every host's catalog was read and each has a healthy replica; Degraded otherwise.</summary>
+internal sealed class GatewayHealthCheck(GatewayDirectory directory, IProxyStateLookup state) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var view = directory.View;
+        var down = view.Hosts.Where(host => host.Error is not null || host.Catalog is null || GatewayCatalog.Replicas(host, state).Healthy == 0)
+            .Select(host => host.Name).ToList();
+        var data = new Dictionary<string, object> { ["hosts"] = view.Hosts.Count, ["down"] = down.Count };
+        if (view.AmbiguousPlugins.Count > 0)
+        {
+            data["ambiguous"] = string.Join(", ", view.AmbiguousPlugins.Keys);
+        }
+
+        if (down.Count > 0)
+        {
+            return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, $"Host(s) down: {string.Join(", ", down)}", data: data));
+        }
+
+        return Task.FromResult(view.AmbiguousPlugins.Count > 0
+            ? new HealthCheckResult(context.Registration.FailureStatus, $"Ambiguous plugin id(s): {string.Join(", ", view.AmbiguousPlugins.Keys)}", data: data)
+            : HealthCheckResult.Healthy($"{view.Hosts.Count} host(s) up, {view.RoutedPlugins.Count} plugin(s) routed", data));
+    }
+}
