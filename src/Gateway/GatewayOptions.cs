@@ -18,6 +18,12 @@ public sealed class ServerPluginGatewayOptions
     /// <summary>Where the gateway's own catalog is mapped (<c>GET {RoutePrefix}</c>); default <c>/api/plugins</c>.</summary>
     public string RoutePrefix { get; set; } = "/api/plugins";
 
+    /// <summary>
+    /// The assets prefix the gateway answers 404/503 problem+json under for plugins no host serves; default <c>/plugins</c>.
+    /// Routed plugins' assets follow the prefix their host's catalog names.
+    /// </summary>
+    public string AssetsPrefix { get; set; } = "/plugins";
+
     /// <summary>How often every host's catalog is read again; default 30 seconds. At least one second.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 

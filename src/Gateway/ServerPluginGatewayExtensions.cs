@@ -47,7 +47,8 @@ public static class ServerPluginGatewayEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the gateway: YARP's routes (<c>{RoutePrefix}/{id}/{**rest}</c> and <c>{AssetsPrefix}/{id}/{**rest}</c> of each
     /// running plugin, to a cluster of the replicas of the host composing it, with the prefixes that host's catalog
-    /// names), the gateway catalog at <c>GET {RoutePrefix}</c> (options), and an answer for plugin paths no host serves:
+    /// names), the gateway catalog at <c>GET {RoutePrefix}</c> (options), and an answer for plugin paths no host serves
+    /// (under the gateway's <c>RoutePrefix</c> and <c>AssetsPrefix</c>):
     /// 404 problem+json for an unknown or switched-off plugin, 503 for an ambiguous or failed one. With no healthy replica
     /// left, YARP's routes answer 503 problem+json naming the plugin and its host; a failed forward answers 502 naming them.
     /// </summary>
@@ -82,7 +83,11 @@ public static class ServerPluginGatewayEndpointRouteBuilderExtensions
         var unserved = endpoints.Map(routePrefix + "/{id}/{**rest}", context => GatewayProblems.UnservedAsync(context, directory.View))
             .WithOrder(int.MaxValue)
             .WithName("ServerPluginGatewayUnserved");
-        return new CompositeConventionBuilder([proxy, catalog, unserved]);
+        var assetsPrefix = "/" + options.CurrentValue.AssetsPrefix.Trim('/');
+        var unservedAssets = endpoints.Map(assetsPrefix + "/{id}/{**rest}", context => GatewayProblems.UnservedAsync(context, directory.View))
+            .WithOrder(int.MaxValue)
+            .WithName("ServerPluginGatewayUnservedAssets");
+        return new CompositeConventionBuilder([proxy, catalog, unserved, unservedAssets]);
     }
 
     private sealed class CompositeConventionBuilder(IReadOnlyList<IEndpointConventionBuilder> builders) : IEndpointConventionBuilder
@@ -121,7 +126,7 @@ internal static class GatewayProblems
                 "https://tools.ietf.org/html/rfc9110#section-15.6.4",
                 "Plugin unavailable",
                 StatusCodes.Status503ServiceUnavailable,
-                $"No healthy replica of host '{host}' is left to serve plugin '{plugin}'.",
+                $"No healthy replica of host {host} is left to serve plugin {plugin}.",
                 plugin,
                 host,
                 null));
@@ -135,7 +140,7 @@ internal static class GatewayProblems
                 "https://tools.ietf.org/html/rfc9110#section-15.6.3",
                 "Bad gateway",
                 StatusCodes.Status502BadGateway,
-                $"Host '{host}' did not answer the request for plugin '{plugin}' ({error.Error}).",
+                $"Host {host} did not answer the request for plugin {plugin} ({error.Error}).",
                 plugin,
                 host,
                 null));
@@ -151,7 +156,7 @@ internal static class GatewayProblems
                 "https://tools.ietf.org/html/rfc9110#section-15.6.4",
                 "Ambiguous plugin",
                 StatusCodes.Status503ServiceUnavailable,
-                $"Plugin '{id}' is running on hosts {string.Join(" and ", hosts.Select(name => $"'{name}'"))}; the gateway routes an ambiguous id to none of them.",
+                $"Plugin {id} is running on hosts {string.Join(" and ", hosts)}; the gateway routes an ambiguous id to none of them.",
                 id,
                 null,
                 hosts));
@@ -166,7 +171,7 @@ internal static class GatewayProblems
                 "https://tools.ietf.org/html/rfc9110#section-15.6.4",
                 "Plugin unavailable",
                 StatusCodes.Status503ServiceUnavailable,
-                $"Plugin '{id}' is {plugin.State} on host '{host.Name}'.",
+                $"Plugin {id} is {plugin.State} on host {host.Name}.",
                 id,
                 host.Name,
                 null));
@@ -177,8 +182,8 @@ internal static class GatewayProblems
             "Plugin not found",
             StatusCodes.Status404NotFound,
             placements.Count > 0
-                ? $"Plugin '{id}' is switched off on host(s) {string.Join(", ", placements.Select(pair => $"'{pair.Host.Name}'"))}."
-                : $"No host behind the gateway composes plugin '{id}'.",
+                ? $"Plugin {id} is switched off on host(s) {string.Join(", ", placements.Select(pair => pair.Host.Name))}."
+                : $"No host behind the gateway composes plugin {id}.",
             id,
             null,
             null));
