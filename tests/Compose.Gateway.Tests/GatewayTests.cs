@@ -262,7 +262,7 @@ public sealed class GatewayTests(ITestOutputHelper output)
 
     private static int Served(RunningServer server, string path)
     {
-        var needle = $"GET http://127.0.0.1:{server.BaseAddress.Port}{path}";
+        var needle = $"Request starting HTTP/1.1 GET http://127.0.0.1:{server.BaseAddress.Port}{path}";
         var count = 0;
         var output = server.Process.Output;
         for (var at = output.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = output.IndexOf(needle, at + needle.Length, StringComparison.Ordinal))
