@@ -86,7 +86,7 @@ internal sealed class GatewayDirectory : IProxyConfigProvider, IHostedService, I
     private readonly CancellationTokenSource _stopping = new();
     private ProxySnapshot _config = new([], [], string.Empty);
     private GatewayView _view = GatewayView.Empty;
-    private Dictionary<string, HostView> _lastGood = new(StringComparer.OrdinalIgnoreCase);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HostView> _lastGood = new(StringComparer.OrdinalIgnoreCase);
     private string _ambiguityKey = string.Empty;
     private Task? _loop;
 
@@ -109,8 +109,17 @@ internal sealed class GatewayDirectory : IProxyConfigProvider, IHostedService, I
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // The first read happens before the server listens, so routes exist from the first request.
-        await RefreshAsync(cancellationToken);
+        // The first read happens before the server listens, so routes exist from the first request; it is bounded by
+        // CatalogTimeout, and a failure leaves the gateway up with no routes until the next refresh.
+        try
+        {
+            await RefreshAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.RefreshFailed(_logger, ex);
+        }
+
         _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
     }
 
@@ -142,6 +151,12 @@ internal sealed class GatewayDirectory : IProxyConfigProvider, IHostedService, I
             var hosts = await Task.WhenAll(options.Hosts
                 .OrderBy(pair => pair.Key, StringComparer.OrdinalIgnoreCase)
                 .Select(pair => ReadHostAsync(pair.Key, pair.Value, options, cancellationToken)));
+            // A host removed from the configuration leaves no stale catalog behind for a later host of the same name.
+            foreach (var gone in _lastGood.Keys.Where(name => !options.Hosts.ContainsKey(name)).ToList())
+            {
+                _lastGood.TryRemove(gone, out _);
+            }
+
             var view = GatewayView.From([.. hosts.OfType<HostView>()]);
             Volatile.Write(ref _view, view);
             ReportAmbiguities(view);
@@ -226,8 +241,7 @@ internal sealed class GatewayDirectory : IProxyConfigProvider, IHostedService, I
             Log.HostRead(_logger, name, first.Catalog!.Plugins?.Count(GatewayView.IsRunning) ?? 0, first.Catalog.Composition, first.Address.ToString());
         }
 
-        var updated = new Dictionary<string, HostView>(_lastGood, StringComparer.OrdinalIgnoreCase) { [name] = view };
-        Volatile.Write(ref _lastGood, updated);
+        _lastGood[name] = view;
         return view;
     }
 

@@ -61,6 +61,86 @@ public sealed class ForwardingTests
         Assert.Contains(Topology.ApiKey, upstream.CatalogKeys);
     }
 
+    [Fact]
+    public async Task HostsThatHangAnswerGarbageOrAreMisconfiguredAreDownWhileTheOthersServe()
+    {
+        await using var good = await EchoUpstream.StartAsync();
+        await using var garbage = await EchoUpstream.StartAsync(catalog: "<html>not a catalog</html>");
+        await using var empty = await EchoUpstream.StartAsync(catalog: "{}");
+        await using var hanging = await EchoUpstream.StartAsync(catalog: null);
+        await using var topology = new Topology();
+        var gateway = await topology.StartGatewayAsync(
+            new Dictionary<string, RunningServer[]>(),
+            new Dictionary<string, string>
+            {
+                ["Compose__Gateway__CatalogTimeout"] = "00:00:01",
+                ["Compose__Gateway__Hosts__good__Addresses__0"] = good.Address.ToString(),
+                ["Compose__Gateway__Hosts__garbage__Addresses__0"] = garbage.Address.ToString(),
+                ["Compose__Gateway__Hosts__empty__Addresses__0"] = empty.Address.ToString(),
+                ["Compose__Gateway__Hosts__hanging__Addresses__0"] = hanging.Address.ToString(),
+                ["Compose__Gateway__Hosts__misconfigured__Addresses__0"] = "not a url",
+                ["Compose__Gateway__Hosts__unused__CatalogPath"] = "/x",
+            });
+
+        await gateway.DiagnoseAsync(async () =>
+        {
+            await GatewayTests.WaitForRoutesAsync(gateway, "echo");
+            using var response = await gateway.Client.GetAsync("/api/plugins/echo/headers");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+            using var catalog = (await gateway.GetAsync("/api/plugins")).Json();
+            var hosts = catalog.RootElement.GetProperty("hosts").EnumerateArray().ToDictionary(h => h.GetProperty("name").GetString()!, h => h.GetProperty("status").GetString());
+            Assert.Equal("Up", hosts["good"]);
+            Assert.Equal("Down", hosts["garbage"]);
+            Assert.Equal("Down", hosts["empty"]);
+            Assert.Equal("Down", hosts["hanging"]);
+            Assert.False(hosts.ContainsKey("misconfigured"));
+            Assert.False(hosts.ContainsKey("unused"));
+            Assert.Equal("Degraded", (await gateway.GetAsync("/health")).Body);
+
+            var log = gateway.Process.Output;
+            Assert.Contains("the answer is not a Compose catalog", log);
+            Assert.Contains("no answer within 1s", log);
+            Assert.Contains("address not a url of host misconfigured is not an absolute http(s) URL", log);
+            Assert.Contains("host unused has no addresses", log);
+        });
+    }
+
+    [Fact]
+    public async Task AConfigurationReloadAddsAndRemovesHostsWithoutRestart()
+    {
+        await using var first = await EchoUpstream.StartAsync(pluginId: "one");
+        await using var second = await EchoUpstream.StartAsync(pluginId: "two");
+        await using var topology = new Topology();
+        var root = topology.NewDirectory("gateway-config");
+        var settings = Path.Combine(root, "appsettings.json");
+        await File.WriteAllTextAsync(settings, Hosts(("first", first)));
+        var gateway = await topology.StartGatewayAsync(
+            new Dictionary<string, RunningServer[]>(),
+            new Dictionary<string, string> { ["Compose__Gateway__RefreshInterval"] = "00:10:00" }, // only a reload can change the routes in time
+            root);
+
+        await gateway.DiagnoseAsync(async () =>
+        {
+            await GatewayTests.WaitForRoutesAsync(gateway, "one");
+            Assert.Equal(HttpStatusCode.NotFound, (await gateway.GetAsync("/api/plugins/two/x")).Status);
+
+            await File.WriteAllTextAsync(settings, Hosts(("first", first), ("second", second)));
+            await GatewayTests.WaitForRoutesAsync(gateway, "one", "two");
+            (await gateway.GetAsync("/api/plugins/two/x")).AssertStatus(HttpStatusCode.OK);
+
+            await File.WriteAllTextAsync(settings, Hosts(("second", second)));
+            await Topology.EventuallyAsync(async () => (await gateway.GetAsync("/api/plugins/one/x")).Status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(15), "plugin one leaves with its host");
+            (await gateway.GetAsync("/api/plugins/two/x")).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal(1, gateway.Process.Output.Split("Application started").Length - 1);
+        });
+
+        static string Hosts(params (string Name, EchoUpstream Upstream)[] hosts) =>
+            "{ \"Compose\": { \"Gateway\": { \"Hosts\": { "
+            + string.Join(", ", hosts.Select(h => $"\"{h.Name}\": {{ \"Addresses\": [ \"{h.Upstream.Address}\" ] }}"))
+            + " } } } }";
+    }
+
     private sealed class EchoUpstream : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -75,22 +155,28 @@ public sealed class ForwardingTests
 
         public System.Collections.Concurrent.ConcurrentBag<string> CatalogKeys { get; } = [];
 
-        public static async Task<EchoUpstream> StartAsync()
+        /// <summary>Starts the upstream; <paramref name="catalog"/> replaces its catalog body, and null makes the catalog hang.</summary>
+        public static async Task<EchoUpstream> StartAsync(string pluginId = "echo", string? catalog = "")
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
             var app = builder.Build();
             EchoUpstream? self = null;
-            app.MapGet("/api/plugins", (HttpContext context) =>
+            app.MapGet("/api/plugins", async (HttpContext context) =>
             {
                 self!.CatalogKeys.Add(context.Request.Headers["X-Api-Key"].ToString());
-                return Results.Text("""
-                    {"routePrefix":"/api/plugins","assetsPrefix":"/plugins","composition":"test","plugins":[{"id":"echo","name":"Echo","version":"1.0.0","state":"Running"}]}
+                if (catalog is null)
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+
+                return Results.Text(catalog is { Length: > 0 } ? catalog : $$"""
+                    {"routePrefix":"/api/plugins","assetsPrefix":"/plugins","composition":"test","plugins":[{"id":"{{pluginId}}","name":"Echo","version":"1.0.0","state":"Running"}]}
                     """, "application/json");
             });
             app.MapGet("/health", () => "Healthy");
-            app.Map("/api/plugins/echo/{**rest}", (HttpContext context) =>
+            app.Map($"/api/plugins/{pluginId}/{{**rest}}", (HttpContext context) =>
             {
                 var headers = context.Request.Headers.ToDictionary(pair => pair.Key, pair => pair.Value.ToString());
                 headers[":path"] = context.Request.Path + context.Request.QueryString;

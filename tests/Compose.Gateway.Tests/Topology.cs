@@ -48,7 +48,10 @@ public sealed class Topology : IAsyncDisposable
     }
 
     /// <summary>Starts the sample gateway in front of <paramref name="hosts"/> (name, replicas), refreshing every second.</summary>
-    public async Task<RunningServer> StartGatewayAsync(IReadOnlyDictionary<string, RunningServer[]> hosts, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="hosts">Hosts by name, with their replicas (set by environment variables).</param>
+    /// <param name="settings">More environment variables.</param>
+    /// <param name="contentRoot">The gateway's content root (its appsettings.json, reloaded on change); default: an empty folder.</param>
+    public async Task<RunningServer> StartGatewayAsync(IReadOnlyDictionary<string, RunningServer[]> hosts, IReadOnlyDictionary<string, string>? settings = null, string? contentRoot = null)
     {
         var environment = new Dictionary<string, string>
         {
@@ -72,7 +75,7 @@ public sealed class Topology : IAsyncDisposable
         }
 
         // The sample's appsettings.json names hosts on fixed ports; a content root without it keeps them out.
-        var contentRoot = NewDirectory("gateway");
+        contentRoot ??= NewDirectory("gateway");
         return Track(await RunningServer.StartAsync(DotNet.Executable, [GatewayDll, "--contentRoot", contentRoot], GatewayDirectory, "/health", environment));
     }
 
