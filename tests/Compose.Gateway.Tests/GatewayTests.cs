@@ -78,6 +78,15 @@ public sealed class GatewayTests(ITestOutputHelper output)
             var health = await gateway.GetAsync("/health");
             health.AssertStatus(HttpStatusCode.OK);
             Assert.Equal("Healthy", health.Body);
+
+            // The hosts' catalogs name their prefixes and a composition version equal for the same packages.
+            using var webCatalog = (await SendResultAsync(web, "/api/plugins")).AssertStatus(HttpStatusCode.OK).Json();
+            using var llmCatalog = (await SendResultAsync(llm, "/api/plugins")).AssertStatus(HttpStatusCode.OK).Json();
+            Assert.Equal("/api/plugins", webCatalog.RootElement.GetProperty("routePrefix").GetString());
+            Assert.Equal("/plugins", webCatalog.RootElement.GetProperty("assetsPrefix").GetString());
+            Assert.Matches("^[0-9a-f]{16}$", webCatalog.RootElement.GetProperty("composition").GetString());
+            Assert.Equal(webCatalog.RootElement.GetProperty("composition").GetString(), llmCatalog.RootElement.GetProperty("composition").GetString());
+            Assert.Equal(HttpStatusCode.Unauthorized, (await web.GetAsync("/api/plugins")).Status);
         });
     }
 
