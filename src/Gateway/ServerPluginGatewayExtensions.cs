@@ -50,7 +50,9 @@ public static class ServerPluginGatewayEndpointRouteBuilderExtensions
     /// names), the gateway catalog at <c>GET {RoutePrefix}</c> (options), and an answer for plugin paths no host serves
     /// (under the gateway's <c>RoutePrefix</c> and <c>AssetsPrefix</c>):
     /// 404 problem+json for an unknown or switched-off plugin, 503 for an ambiguous or failed one. With no healthy replica
-    /// left, YARP's routes answer 503 problem+json naming the plugin and its host; a failed forward answers 502 naming them.
+    /// left, YARP's routes answer 503 problem+json naming the plugin and its host. A bodiless GET, HEAD or OPTIONS whose
+    /// forward failed before any response is retried once on each other available replica; any other failed forward
+    /// answers 502 problem+json naming them.
     /// </summary>
     /// <remarks>
     /// Requests are forwarded by YARP: the client's <c>Authorization</c> and cookies unchanged, <c>X-Forwarded-For</c>,
@@ -133,7 +135,29 @@ internal static class GatewayProblems
             return;
         }
 
+        // Safe retries: a request of an idempotent, bodiless method whose forward failed before any response (the replica
+        // refused the connection: killed, not yet taken out by the health checks) goes to another available replica,
+        // once per replica. RFC 9110 section 9.2.2 allows retrying idempotent requests automatically.
+        var candidates = feature.AvailableDestinations;
+        var tried = new List<DestinationState>(1);
         await next();
+        while (context.GetForwarderErrorFeature() is { Error: ForwarderError.Request }
+            && Retryable(context)
+            && feature.ProxiedDestination is { } failed)
+        {
+            tried.Add(failed);
+            var others = candidates.Where(destination => !tried.Contains(destination)).ToList();
+            if (others.Count == 0)
+            {
+                break;
+            }
+
+            feature.AvailableDestinations = others;
+            context.Features.Set<IForwarderErrorFeature>(null);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            await next();
+        }
+
         if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
         {
             await WriteAsync(context, new GatewayProblem(
@@ -146,6 +170,13 @@ internal static class GatewayProblems
                 null));
         }
     }
+
+    private static bool Retryable(HttpContext context) =>
+        !context.Response.HasStarted
+        && !context.WebSockets.IsWebSocketRequest
+        && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method))
+        && context.Request.ContentLength is null or 0
+        && !context.Request.Headers.ContainsKey("Transfer-Encoding");
 
     public static Task UnservedAsync(HttpContext context, GatewayView view)
     {

@@ -139,6 +139,8 @@ public sealed class GatewayTests(ITestOutputHelper output)
 
             output.WriteLine($"After SIGKILL of one replica: {failed} failed request(s); every request succeeded from {recovered?.TotalMilliseconds:0} ms on");
             Assert.Equal(50, streak);
+            // A GET whose connection the dead replica refused is retried on the other one (idempotent, nothing was sent).
+            Assert.True(failed == 0, $"{failed} GET request(s) failed after the kill; they should have been retried on the live replica");
             Assert.True(recovered < TimeSpan.FromSeconds(3), $"Requests should succeed through the other replica within the health-check interval (1 s) plus a probe: recovered after {recovered}");
 
             // Both replicas gone: 503 naming the plugin and its host; the other host keeps serving.
