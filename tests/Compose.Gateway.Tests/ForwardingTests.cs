@@ -62,6 +62,31 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task AForwardThatFailsAnswers502ProblemNamingPluginAndHost()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var topology = new Topology();
+        var gateway = await topology.StartGatewayAsync(
+            new Dictionary<string, RunningServer[]>(),
+            new Dictionary<string, string> { ["Compose__Gateway__Hosts__echo__Addresses__0"] = upstream.Address.ToString() });
+
+        await gateway.DiagnoseAsync(async () =>
+        {
+            await GatewayTests.WaitForRoutesAsync(gateway, "echo");
+            var failed = await gateway.PostJsonAsync("/api/plugins/echo/abort", "{}");
+            failed.AssertStatus(HttpStatusCode.BadGateway);
+            Assert.Equal("application/problem+json", failed.MediaType);
+            using var problem = failed.Json();
+            Assert.Equal("echo", problem.RootElement.GetProperty("plugin").GetString());
+            Assert.Equal("echo", problem.RootElement.GetProperty("host").GetString());
+            Assert.Contains("did not answer", problem.RootElement.GetProperty("detail").GetString());
+
+            // One failure takes nothing out: the next request is served.
+            (await gateway.GetAsync("/api/plugins/echo/headers")).AssertStatus(HttpStatusCode.OK);
+        });
+    }
+
+    [Fact]
     public async Task HostsThatHangAnswerGarbageOrAreMisconfiguredAreDownWhileTheOthersServe()
     {
         await using var good = await EchoUpstream.StartAsync();
@@ -176,6 +201,7 @@ public sealed class ForwardingTests
                     """, "application/json");
             });
             app.MapGet("/health", () => "Healthy");
+            app.MapPost($"/api/plugins/{pluginId}/abort", (HttpContext context) => context.Abort());
             app.Map($"/api/plugins/{pluginId}/{{**rest}}", (HttpContext context) =>
             {
                 var headers = context.Request.Headers.ToDictionary(pair => pair.Key, pair => pair.Value.ToString());
