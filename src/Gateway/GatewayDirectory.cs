@@ -267,7 +267,21 @@ internal sealed class GatewayDirectory : IProxyConfigProvider, IHostedService, I
 
             await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
             var catalog = await JsonSerializer.DeserializeAsync(body, GatewayJsonContext.Default.HostCatalogDocument, deadline.Token);
-            return catalog?.Plugins is null ? (null, "the answer is not a Compose catalog (no plugins)") : (catalog, null);
+            if (catalog?.Plugins is null)
+            {
+                return (null, "the answer is not a Compose catalog (no plugins)");
+            }
+
+            // What becomes part of a YARP route template must be a plain path: a malformed catalog routes nothing.
+            if (!IsPlainPath(catalog.RoutePrefix) || !IsPlainPath(catalog.AssetsPrefix))
+            {
+                return (null, "the catalog's route or assets prefix is not a plain path");
+            }
+
+            var plugins = catalog.Plugins.Where(plugin => plugin is not null && IsPlainSegment(plugin.Id)).ToList();
+            return plugins.Count == catalog.Plugins.Count
+                ? (catalog, null)
+                : (null, "the catalog names a plugin without a valid id");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -282,6 +296,12 @@ internal sealed class GatewayDirectory : IProxyConfigProvider, IHostedService, I
             return (null, $"the answer is not a Compose catalog ({ex.Message})");
         }
     }
+
+    private static bool IsPlainPath(string? path) =>
+        path is null || path.Split('/', StringSplitOptions.RemoveEmptyEntries).All(IsPlainSegment);
+
+    private static bool IsPlainSegment(string? segment) =>
+        !string.IsNullOrEmpty(segment) && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && segment is not "." and not "..";
 
     private void ReportAmbiguities(GatewayView view)
     {

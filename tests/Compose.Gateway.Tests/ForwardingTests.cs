@@ -93,6 +93,8 @@ public sealed class ForwardingTests
         await using var garbage = await EchoUpstream.StartAsync(catalog: "<html>not a catalog</html>");
         await using var empty = await EchoUpstream.StartAsync(catalog: "{}");
         await using var hanging = await EchoUpstream.StartAsync(catalog: null);
+        await using var badId = await EchoUpstream.StartAsync(catalog: """{"routePrefix":"/api/plugins","plugins":[{"id":"{evil}","state":"Running"}]}""");
+        await using var badPrefix = await EchoUpstream.StartAsync(catalog: """{"routePrefix":"/api/{**x}","plugins":[{"id":"other","state":"Running"}]}""");
         await using var topology = new Topology();
         var gateway = await topology.StartGatewayAsync(
             new Dictionary<string, RunningServer[]>(),
@@ -104,6 +106,8 @@ public sealed class ForwardingTests
                 ["Compose__Gateway__Hosts__empty__Addresses__0"] = empty.Address.ToString(),
                 ["Compose__Gateway__Hosts__hanging__Addresses__0"] = hanging.Address.ToString(),
                 ["Compose__Gateway__Hosts__misconfigured__Addresses__0"] = "not a url",
+                ["Compose__Gateway__Hosts__badid__Addresses__0"] = badId.Address.ToString(),
+                ["Compose__Gateway__Hosts__badprefix__Addresses__0"] = badPrefix.Address.ToString(),
                 ["Compose__Gateway__Hosts__unused__CatalogPath"] = "/x",
             });
 
@@ -119,6 +123,8 @@ public sealed class ForwardingTests
             Assert.Equal("Down", hosts["garbage"]);
             Assert.Equal("Down", hosts["empty"]);
             Assert.Equal("Down", hosts["hanging"]);
+            Assert.Equal("Down", hosts["badid"]);
+            Assert.Equal("Down", hosts["badprefix"]);
             Assert.False(hosts.ContainsKey("misconfigured"));
             Assert.False(hosts.ContainsKey("unused"));
             Assert.Equal("Degraded", (await gateway.GetAsync("/health")).Body);
@@ -126,6 +132,8 @@ public sealed class ForwardingTests
             var log = gateway.Process.Output;
             Assert.Contains("the answer is not a Compose catalog", log);
             Assert.Contains("no answer within 1s", log);
+            Assert.Contains("the catalog names a plugin without a valid id", log);
+            Assert.Contains("the catalog's route or assets prefix is not a plain path", log);
             Assert.Contains("address not a url of host misconfigured is not an absolute http(s) URL", log);
             Assert.Contains("host unused has no addresses", log);
         });
