@@ -89,6 +89,7 @@ internal sealed class GatewayDirectory : IProxyConfigProvider, IHostedService, I
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HostView> _lastGood = new(StringComparer.OrdinalIgnoreCase);
     private string _ambiguityKey = string.Empty;
     private Task? _loop;
+    private int _disposed;
 
     public GatewayDirectory(IOptionsMonitor<ServerPluginGatewayOptions> options, ILogger<GatewayDirectory> logger)
     {
@@ -132,8 +133,15 @@ internal sealed class GatewayDirectory : IProxyConfigProvider, IHostedService, I
         }
     }
 
+    // The container disposes this instance once per registration it is resolved through (itself, the config provider,
+    // the hosted service): only the first call does anything.
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _optionsSubscription?.Dispose();
         _stopping.Cancel();
         _stopping.Dispose();

@@ -166,6 +166,12 @@ public sealed class ForwardingTests
             await Topology.EventuallyAsync(async () => (await gateway.GetAsync("/api/plugins/one/x")).Status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(15), "plugin one leaves with its host");
             (await gateway.GetAsync("/api/plugins/two/x")).AssertStatus(HttpStatusCode.OK);
             Assert.Equal(1, gateway.Process.Output.Split("Application started").Length - 1);
+
+            // SIGTERM: a clean stop (the directory is disposed once per registration it is resolved through).
+            gateway.Process.Terminate();
+            var exit = await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(exit.ExitCode == 0, exit.Describe());
+            Assert.DoesNotContain("Unhandled exception", exit.Output);
         });
 
         static string Hosts(params (string Name, EchoUpstream Upstream)[] hosts) =>
