@@ -129,8 +129,13 @@ internal sealed class PluginLogScope(string pluginId, string? route = null) : IR
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    /// <summary>Starts the scope on <paramref name="logger"/> (every logger of the same factory shares it).</summary>
-    public IDisposable? Begin(ILogger logger) => logger.BeginScope(this);
+    /// <summary>
+    /// Starts the scope on <paramref name="logger"/> (every logger of the same factory shares it), or returns
+    /// <see langword="null"/> when the logger writes nothing at any level: pushing a scope costs two async-local writes,
+    /// and a host that logs nothing for the category has no use for it. Mirrors ASP.NET Core's hosting diagnostics,
+    /// which push the request scope only when <c>IsEnabled(LogLevel.Critical)</c>.
+    /// </summary>
+    public IDisposable? Begin(ILogger logger) => logger.IsEnabled(LogLevel.Critical) ? logger.BeginScope(this) : null;
 
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {
