@@ -216,6 +216,63 @@ public sealed class FaultTests
         Assert.Equal(2, journal.Count("fault-worker:stop"));
     }
 
+    [Fact]
+    public async Task SwitchingOffDuringARestartBackOff_CancelsTheRestart_AndSwitchingOnStartsTheServiceAfresh()
+    {
+        await using var host = await StartAsync(
+            ["fault-crashing-service"],
+            new() { ["Compose:RestartDelay"] = "00:00:00.600", ["Compose:Plugins:fault-crashing-service:CrashTimes"] = "1" });
+        var journal = host.App.Services.GetRequiredService<FaultJournal>();
+        var entry = host.Catalog.Find("fault-crashing-service")!;
+
+        // The first run crashes; the restart is scheduled 600 ms later. Switch the plugin off inside that window.
+        await WaitUntilAsync(() => entry.State == ServerPluginState.Degraded, "the first crash did not degrade the plugin");
+        await host.ReloadAsync("Compose:Plugins:fault-crashing-service:Enabled", "false");
+        Assert.Equal(ServerPluginState.Disabled, entry.State);
+
+        // Well past the back-off: the cancelled restart never ran the service of a switched-off plugin.
+        await Task.Delay(1500);
+        Assert.Equal(1, journal.Count("fault-crashing-service:execute"));
+        Assert.Equal(ServerPluginState.Disabled, entry.State);
+
+        // Switching on starts it once (the second run does not crash), and the plugin is Running, not Degraded.
+        await host.ReloadAsync("Compose:Plugins:fault-crashing-service:Enabled", "true");
+        await WaitUntilAsync(() => journal.Count("fault-crashing-service:execute") == 2, "switching on did not start the service");
+        await WaitUntilAsync(() => entry.State == ServerPluginState.Running, "the plugin did not run again after switching on");
+        await Task.Delay(800);
+        Assert.Equal(2, journal.Count("fault-crashing-service:execute"));
+        Assert.Equal("up", await host.Client.GetStringAsync("/api/plugins/fault-crashing-service/status"));
+
+        await host.App.StopAsync();
+        Assert.Equal(1, journal.Count("fault-crashing-service:stopped"));
+    }
+
+    [Fact]
+    public async Task SwitchingOnAndOffWhileRestartsAreDue_NeverRunsTheServiceOfADisabledPlugin_NorTwiceAtOnce()
+    {
+        // Crashes every run with a 20 ms back-off, while the test toggles the plugin 20 times: restarts and switches race.
+        await using var host = await StartAsync(
+            ["fault-crashing-service"],
+            new() { ["Compose:RestartDelay"] = "00:00:00.020", ["Compose:MaxCrashes"] = "1000" });
+        var journal = host.App.Services.GetRequiredService<FaultJournal>();
+        var entry = host.Catalog.Find("fault-crashing-service")!;
+
+        for (var i = 0; i < 20; i++)
+        {
+            await host.ReloadAsync("Compose:Plugins:fault-crashing-service:Enabled", i % 2 == 0 ? "false" : "true");
+            await Task.Delay(15 + (i * 7 % 40));
+        }
+
+        await host.ReloadAsync("Compose:Plugins:fault-crashing-service:Enabled", "false");
+        Assert.Equal(ServerPluginState.Disabled, entry.State);
+        var settled = journal.Count("fault-crashing-service:execute");
+        await Task.Delay(500);
+        Assert.Equal(settled, journal.Count("fault-crashing-service:execute"));
+        Assert.True(settled > 5, $"only {settled} runs: the toggling did not race restarts");
+        Assert.Equal(1, journal.MostRunningAtOnce);
+        Assert.False(host.App.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+    }
+
     [Theory]
     [InlineData("/sync")]
     [InlineData("/async")]

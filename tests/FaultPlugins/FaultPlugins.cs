@@ -23,6 +23,37 @@ public sealed class FaultJournal
 
     /// <summary>Counts the events that start with <paramref name="prefix"/>.</summary>
     public int Count(string prefix) => Events.Count(e => e.StartsWith(prefix, StringComparison.Ordinal));
+
+    private int _running;
+    private int _mostRunning;
+
+    /// <summary>Gets the most runs of <see cref="CrashingService"/> that were ever in progress at the same time.</summary>
+    public int MostRunningAtOnce => Volatile.Read(ref _mostRunning);
+
+    /// <summary>Marks a run as started; dispose the result when it ends.</summary>
+    public IDisposable Run()
+    {
+        var now = Interlocked.Increment(ref _running);
+        int most;
+        while (now > (most = Volatile.Read(ref _mostRunning)) && Interlocked.CompareExchange(ref _mostRunning, now, most) != most)
+        {
+        }
+
+        return new RunEnd(this);
+    }
+
+    private sealed class RunEnd(FaultJournal journal) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                Interlocked.Decrement(ref journal._running);
+            }
+        }
+    }
 }
 
 /// <summary>Maps a route, then awaits forever, ignoring its token until it is signalled (the hang of issue 10).</summary>
@@ -122,6 +153,7 @@ public sealed class CrashingService(FaultJournal journal, CrashSettings settings
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var run = Interlocked.Increment(ref _runs);
+        using var running = journal.Run();
         journal.Events.Enqueue($"fault-crashing-service:execute {run}");
         if (run <= settings.CrashTimes)
         {

@@ -68,9 +68,24 @@ internal sealed class PluginHostedServices(ServerPluginEntry entry, ComposeOptio
         }
     }
 
-    /// <summary>Starts the plugin's services again after it was switched on (they were stopped when it was switched off).</summary>
+    /// <summary>
+    /// Starts the plugin's services again after it was switched on (they were stopped when it was switched off). The
+    /// operator's off-and-on is a fresh start: the crash history is cleared and a Degraded plugin reads Running again,
+    /// as Mattermost gives a re-activated plugin a new health record.
+    /// </summary>
     public Task SwitchOnAsync(CancellationToken cancellationToken)
-        => Task.WhenAll(Snapshot().Select(service => service.StartAsync(cancellationToken)));
+    {
+        lock (_gate)
+        {
+            _crashes.Clear();
+            if (entry.LifecycleState == ServerPluginState.Degraded)
+            {
+                entry.SetState(ServerPluginState.Running);
+            }
+        }
+
+        return Task.WhenAll(Snapshot().Select(service => service.StartAsync(cancellationToken)));
+    }
 
     /// <summary>Stops the plugin's services (it was switched off, or it failed).</summary>
     public Task StopAllAsync(CancellationToken cancellationToken)
@@ -175,6 +190,7 @@ internal sealed class PluginHostedServices(ServerPluginEntry entry, ComposeOptio
         private bool _running;
         private int _generation;
         private CancellationTokenSource? _restart;
+        private IHostApplicationLifetime? _lifetime;
 
         public string Name => _inner?.GetType().Name ?? $"#{key.Index}";
 
@@ -194,7 +210,7 @@ internal sealed class PluginHostedServices(ServerPluginEntry entry, ComposeOptio
         /// <summary>Called by the host at shutdown (and by the owner when the plugin is switched off or failed).</summary>
         public async Task StopAsync(CancellationToken cancellationToken)
         {
-            if (services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.IsCancellationRequested == true)
+            if ((_lifetime ??= services.GetService<IHostApplicationLifetime>())?.ApplicationStopping.IsCancellationRequested == true)
             {
                 owner._hostStopping = true; // no restart from now on
             }

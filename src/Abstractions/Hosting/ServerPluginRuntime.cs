@@ -26,6 +26,7 @@ internal sealed class ServerPluginRuntime(
     IEnumerable<ServiceDescriptor> registrations) : IDisposable, IAsyncDisposable
 {
     private readonly List<ActivePlugin> _active = new(enabled.Count);
+    private readonly object _rootLock = new();
     private IDisposable? _reloadSubscription;
     private Activity? _initActivity;
     private RouteGroupBuilder? _root;
@@ -53,7 +54,7 @@ internal sealed class ServerPluginRuntime(
     /// <exception cref="InvalidOperationException">The group was created on another route builder.</exception>
     public RouteGroupBuilder Root(IEndpointRouteBuilder endpoints, string caller)
     {
-        lock (_active)
+        lock (_rootLock)
         {
             if (_root is null)
             {
