@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace Compose.Integration.Tests;
 
@@ -73,6 +74,56 @@ public sealed class DepStatsPlugin(IDepStore store, DependencyJournal journal) :
     {
         journal.Events.Enqueue("dep-stats:exit");
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Depends on "dep-store" and owns a background service that takes 400 ms to stop, so a test can switch the dependency
+/// back on while the dependent's service is still stopping.
+/// </summary>
+[ServerPlugin("dep-worker", DependsOn = ["dep-store"])]
+public sealed class DepWorkerPlugin : IServerPlugin
+{
+    public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)
+    {
+        DependencyJournal.Add(services);
+        services.AddHostedService<SlowStoppingWorker>();
+    }
+
+    public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
+    {
+        router.MapGet("/status", () => "up");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Records "dep-worker:start", "dep-worker:stopping" and "dep-worker:stopped"; counts runs in progress.</summary>
+    public sealed class SlowStoppingWorker(DependencyJournal journal) : BackgroundService
+    {
+        private static int s_running;
+
+        /// <summary>Gets the most runs that were in progress at once (one per host: only DependencyTests composes it).</summary>
+        public static int MostRunningAtOnce { get; private set; }
+
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            var running = Interlocked.Increment(ref s_running);
+            MostRunningAtOnce = Math.Max(MostRunningAtOnce, running);
+            journal.Events.Enqueue("dep-worker:start");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                journal.Events.Enqueue("dep-worker:stopping");
+                await Task.Delay(400, CancellationToken.None);
+                journal.Events.Enqueue("dep-worker:stopped");
+            }
+            finally
+            {
+                Interlocked.Decrement(ref s_running);
+            }
+        }
     }
 }
 

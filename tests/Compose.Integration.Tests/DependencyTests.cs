@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,7 @@ public sealed class DependencyTests
         Assert.Equal(["dep-store", "dep-stats saw the store"], host.App.Services.GetRequiredService<ConfigureOrder>().Lines);
         Assert.Contains("dep-stats:init after the store was ready", journal.Events);
         Assert.Equal("3 items", await host.Client.GetStringAsync("/api/plugins/dep-stats/summary"));
-        Assert.Equal(["dep-stats"], host.Catalog.Find("dep-store")!.Dependents);
+        Assert.Equal(["dep-stats", "dep-worker"], host.Catalog.Find("dep-store")!.Dependents); // every composed dependent, switched on or not
         Assert.Equal(["dep-store"], host.Catalog.Find("dep-stats")!.Descriptor.DependsOn);
 
         await host.DisposeAsync();
@@ -76,6 +77,44 @@ public sealed class DependencyTests
         await host.ReloadAsync("Compose:Plugins:dep-store:Enabled", "true");
         await WaitForStatusAsync(host, "/api/plugins/dep-stats/summary", HttpStatusCode.OK);
         Assert.Equal(ServerPluginState.Running, host.Catalog.Find("dep-stats")!.State);
+    }
+
+    [Fact]
+    public async Task SwitchingADependencyBackOnWhileItsDependentsServiceIsStopping_LeavesTheServiceRunningOnce()
+    {
+        await using var host = await PluginHost.StartAsync(["dep-store", "dep-worker"]);
+        var journal = host.App.Services.GetRequiredService<DependencyJournal>();
+        int Count(string e) => journal.Events.Count(x => x == e);
+        await WaitUntilAsync(() => Count("dep-worker:start") == 1, "the dependent's service did not start");
+
+        await host.ReloadAsync("Compose:Plugins:dep-store:Enabled", "false");
+        await WaitUntilAsync(() => Count("dep-worker:stopping") == 1, "switching the dependency off did not stop the dependent's service");
+        Assert.Equal(ServerPluginState.Disabled, host.Catalog.Find("dep-worker")!.State);
+
+        // Inside the 400 ms the service takes to stop: the start waits for the stop, then runs the service once more.
+        await host.ReloadAsync("Compose:Plugins:dep-store:Enabled", "true");
+        Assert.Equal(0, Count("dep-worker:stopped"));
+        await WaitUntilAsync(() => Count("dep-worker:start") == 2, "switching the dependency on did not start the dependent's service again");
+        Assert.Equal(1, Count("dep-worker:stopped"));
+        Assert.Equal(ServerPluginState.Running, host.Catalog.Find("dep-worker")!.State);
+        await WaitForStatusAsync(host, "/api/plugins/dep-worker/status", HttpStatusCode.OK);
+        Assert.Equal(1, DepWorkerPlugin.SlowStoppingWorker.MostRunningAtOnce);
+
+        // Still running a moment later, and stopped once more by the host at shutdown.
+        await Task.Delay(300);
+        Assert.Equal(1, Count("dep-worker:stopped"));
+        await host.App.StopAsync();
+        Assert.Equal(2, Count("dep-worker:stopped"));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), failure);
+            await Task.Delay(20);
+        }
     }
 
     [Fact]
