@@ -31,6 +31,29 @@ public sealed class ConstructorCheckTests
     }
 
     [Fact]
+    public async Task AScopedOpenGenericRegistration_IsACaptiveDependency_NamedReadably()
+    {
+        await using var host = await PluginHost.StartAsync(["ctor-open-scoped", "probe"]);
+
+        var entry = host.Catalog.Find("ctor-open-scoped")!;
+        Assert.Equal(ServerPluginState.Failed, entry.State);
+        Assert.StartsWith(
+            "constructor parameter 'notes' of plugin 'ctor-open-scoped' needs Compose.Integration.Tests.IRepository<Compose.Integration.Tests.Note>, a scoped service",
+            entry.Error,
+            StringComparison.Ordinal);
+        Assert.Equal("pong", await host.Client.GetStringAsync("/api/plugins/probe/ping"));
+    }
+
+    [Fact]
+    public async Task ASingletonOpenGenericRegistration_AndTheLoggersOpenGeneric_PassTheCheck()
+    {
+        await using var host = await PluginHost.StartAsync(["ctor-open-singleton"]);
+
+        Assert.Equal(ServerPluginState.Running, host.Catalog.Find("ctor-open-singleton")!.State);
+        Assert.Equal("repository of Note", await host.Client.GetStringAsync("/api/plugins/ctor-open-singleton/notes"));
+    }
+
+    [Fact]
     public async Task AnOptionalParameter_MayBeMissing()
     {
         await using var host = await PluginHost.StartAsync(["ctor-optional"]);

@@ -37,12 +37,12 @@ internal sealed class ConstructorCheck(IServiceProvider services, IEnumerable<Se
                 }
 
                 var key = parameter.ServiceKey is null ? string.Empty : $" with the key '{parameter.ServiceKey}'";
-                return $"constructor parameter '{parameter.Name}' of plugin '{id}' needs {parameter.Type.FullName}{key}, which no service registration provides{DisabledHint(parameter.Type, registration.Descriptor)}";
+                return $"constructor parameter '{parameter.Name}' of plugin '{id}' needs {Display(parameter.Type)}{key}, which no service registration provides{DisabledHint(parameter.Type, registration.Descriptor)}";
             }
 
             if (Lifetime(parameter.Type, parameter.ServiceKey) == ServiceLifetime.Scoped)
             {
-                return $"constructor parameter '{parameter.Name}' of plugin '{id}' needs {parameter.Type.FullName}, a scoped service; a plugin is a singleton, so it would keep one scope's instance for the life of the host (a captive dependency). "
+                return $"constructor parameter '{parameter.Name}' of plugin '{id}' needs {Display(parameter.Type)}, a scoped service; a plugin is a singleton, so it would keep one scope's instance for the life of the host (a captive dependency). "
                        + "Inject IServiceScopeFactory instead and create a scope per unit of work, or resolve it from the request's services in a handler";
             }
         }
@@ -73,6 +73,20 @@ internal sealed class ConstructorCheck(IServiceProvider services, IEnumerable<Se
 
         var names = string.Join(", ", disabled.Select(id => $"'{id}'"));
         return $"; it comes from {assembly}, whose plugin {names} is disabled, so its ConfigureServices did not run: switch it on, or declare DependsOn = [\"{disabled[0]}\"] on '{dependent.Id}' so that it is switched off with it";
+    }
+
+    /// <summary>Names a type as C# does (<c>Ns.IRepository&lt;Ns.Note&gt;</c>), not as <see cref="Type.FullName"/> does for generics.</summary>
+    internal static string Display(Type type)
+    {
+        if (!type.IsConstructedGenericType)
+        {
+            return type.FullName ?? type.Name;
+        }
+
+        var definition = type.GetGenericTypeDefinition().FullName ?? type.Name;
+        var tick = definition.IndexOf('`', StringComparison.Ordinal);
+        var name = tick < 0 ? definition : definition[..tick];
+        return $"{name}<{string.Join(", ", type.GenericTypeArguments.Select(Display))}>";
     }
 
     private ServiceLifetime? Lifetime(Type type, object? key)
