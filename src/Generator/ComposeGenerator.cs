@@ -57,8 +57,12 @@ public sealed class ComposeGenerator : IIncrementalGenerator
                 : (bool?)null)
             .WithTrackingName(TrackingNames.HostSetting);
 
+        // <ComposeExclude Include="id" /> items reach the generator joined with ';' by the package's props
+        // (_ComposeExcludeIds); ComposeExcludedPlugins is a plain property of class names.
         var excluded = context.AnalyzerConfigOptionsProvider
-            .Select(static (options, _) => Composition.ExcludedPlugins(options.GlobalOptions.TryGetValue("build_property.ComposeExcludedPlugins", out var value) ? value : null))
+            .Select(static (options, _) => Exclusions.Parse(
+                options.GlobalOptions.TryGetValue("build_property._ComposeExcludeIds", out var ids) ? ids : null,
+                options.GlobalOptions.TryGetValue("build_property.ComposeExcludedPlugins", out var classes) ? classes : null))
             .WithTrackingName(TrackingNames.ExcludedPlugins);
 
         var host = ownPlugins
@@ -112,6 +116,52 @@ public sealed class ComposeGenerator : IIncrementalGenerator
 /// <summary>What the host emitter writes: the composable plugins in id order, or nothing.</summary>
 internal sealed record HostModel(bool Emit, EquatableArray<PluginModel> Plugins, EquatableArray<DiagnosticInfo> Diagnostics);
 
+/// <summary>
+/// What a host leaves out at build time: plugin ids from <c>&lt;ComposeExclude Include="id" /&gt;</c> items, and plugin
+/// classes (full names) from the <c>ComposeExcludedPlugins</c> property, each list distinct and sorted.
+/// </summary>
+internal sealed record Exclusions(EquatableArray<string> Ids, EquatableArray<string> ClassNames)
+{
+    public static readonly Exclusions None = new(EquatableArray<string>.Empty, EquatableArray<string>.Empty);
+
+    /// <summary>Reads both settings; entries are separated by ';' (and ',' for the class names), blanks are ignored.</summary>
+    public static Exclusions Parse(string? ids, string? classNames) => new(Split(ids, ';'), Split(classNames, ';', ','));
+
+    /// <summary>Whether the plugin is left out, and by which setting (for messages): null when it is composed.</summary>
+    public string? ExcludedBy(PluginModel plugin)
+        => Ids.Contains(plugin.Id) ? $"<ComposeExclude Include=\"{plugin.Id}\" />"
+            : ClassNames.Contains(plugin.DisplayTypeName) ? $"<ComposeExcludedPlugins>{plugin.DisplayTypeName}</ComposeExcludedPlugins>"
+            : null;
+
+    /// <summary>CMP0021 for every entry that matches none of <paramref name="plugins"/> (all the host saw, composable or not).</summary>
+    public IEnumerable<DiagnosticInfo> Unmatched(IReadOnlyCollection<PluginModel> plugins)
+    {
+        var ids = new HashSet<string>(plugins.Select(p => p.Id), StringComparer.Ordinal);
+        var known = ids.Count == 0 ? "none" : string.Join(", ", ids.OrderBy(id => id, StringComparer.Ordinal).Select(id => $"'{id}'"));
+        foreach (var id in Ids.Where(id => !ids.Contains(id)))
+        {
+            var byClass = plugins.FirstOrDefault(p => string.Equals(p.DisplayTypeName, id, StringComparison.Ordinal));
+            yield return byClass is not null ? DiagnosticInfo.Create(ComposeDiagnostics.ExcludedIdIsAClassName, id, byClass.Id)
+                : PluginId.IsValid(id) ? DiagnosticInfo.Create(ComposeDiagnostics.ExcludedIdMatchesNothing, id, known)
+                : DiagnosticInfo.Create(ComposeDiagnostics.ExcludedIdNotAnId, id, known);
+        }
+
+        foreach (var name in ClassNames.Where(name => !plugins.Any(p => string.Equals(p.DisplayTypeName, name, StringComparison.Ordinal))))
+        {
+            yield return DiagnosticInfo.Create(ComposeDiagnostics.ExcludedClassMatchesNothing, name);
+        }
+    }
+
+    private static EquatableArray<string> Split(string? value, params char[] separators)
+        => (value ?? string.Empty)
+            .Split(separators, StringSplitOptions.RemoveEmptyEntries)
+            .Select(entry => entry.Trim())
+            .Where(entry => entry.Length > 0)
+            .Distinct(StringComparer.Ordinal)
+            .OrderBy(entry => entry, StringComparer.Ordinal)
+            .ToEquatableArray();
+}
+
 /// <summary>Combines plugin models into what is composed, and finds the rules that span plugins.</summary>
 internal static class Composition
 {
@@ -144,17 +194,7 @@ internal static class Composition
         return plugins.ToEquatableArray();
     }
 
-    /// <summary>The plugin classes a host switched off at build time (<c>ComposeExcludedPlugins</c>: full class names, separated by ';' or ',').</summary>
-    public static EquatableArray<string> ExcludedPlugins(string? value)
-        => (value ?? string.Empty)
-            .Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)
-            .Select(name => name.Trim())
-            .Where(name => name.Length > 0)
-            .Distinct(StringComparer.Ordinal)
-            .OrderBy(name => name, StringComparer.Ordinal)
-            .ToEquatableArray();
-
-    public static HostModel Host(EquatableArray<PluginModel> own, CompilationModel compilation, bool? hostSetting, EquatableArray<string> excluded)
+    public static HostModel Host(EquatableArray<PluginModel> own, CompilationModel compilation, bool? hostSetting, Exclusions exclusions)
     {
         if (!compilation.ReferencesCompose || !(hostSetting ?? compilation.IsExecutable))
         {
@@ -162,11 +202,27 @@ internal static class Composition
         }
 
         var diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
+        diagnostics.AddRange(exclusions.Unmatched(own.Concat(compilation.ReferencedPlugins).ToList()));
+
+        // What the project file leaves out, by id, with the setting that did it (for CMP0018): excluded plugins are
+        // dropped before any other check, so their code is never called and a broken one does not fail the build.
+        var excluded = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool IsExcluded(PluginModel plugin)
+        {
+            if (exclusions.ExcludedBy(plugin) is not { } setting)
+            {
+                return false;
+            }
+
+            excluded[plugin.Id] = setting;
+            return true;
+        }
+
         var candidates = new List<PluginModel>();
         foreach (var plugin in own)
         {
             // Own duplicates are reported by the analyzer; they already are not composable.
-            if (plugin.IsComposable && !excluded.Contains(plugin.DisplayTypeName))
+            if (!IsExcluded(plugin) && plugin.IsComposable)
             {
                 candidates.Add(plugin with { AssemblyName = compilation.AssemblyName, Version = compilation.Version });
             }
@@ -176,7 +232,7 @@ internal static class Composition
         var hostMajor = Major(compilation.ComposeAbstractionsVersion);
         foreach (var plugin in compilation.ReferencedPlugins)
         {
-            if (excluded.Contains(plugin.DisplayTypeName))
+            if (IsExcluded(plugin))
             {
                 continue;
             }
@@ -230,16 +286,23 @@ internal static class Composition
             }
         }
 
-        var ordered = DependencyOrder(composed, diagnostics).ToEquatableArray();
+        // An id left out stays left out even when another plugin with the same id was composed (only by class name).
+        foreach (var id in composed.Select(p => p.Id).ToList())
+        {
+            excluded.Remove(id);
+        }
+
+        var ordered = DependencyOrder(composed, excluded, diagnostics).ToEquatableArray();
         return new HostModel(true, ordered, diagnostics.ToImmutable().ToEquatableArray());
     }
 
     /// <summary>
     /// The composed plugins in dependency order (each after the plugins it depends on, ties by id, so the order is
     /// deterministic). A plugin with a dependency the host does not compose is CMP0018 and left out, with what depends
-    /// on it; every cycle is CMP0019 once, listed in order from its smallest id, and left out with what depends on it.
+    /// on it (the message names the exclusion when the project file left the dependency out, from <paramref name="excluded"/>:
+    /// id to setting); every cycle is CMP0019 once, listed in order from its smallest id, and left out with what depends on it.
     /// </summary>
-    private static List<PluginModel> DependencyOrder(List<PluginModel> composed, ImmutableArray<DiagnosticInfo>.Builder diagnostics)
+    private static List<PluginModel> DependencyOrder(List<PluginModel> composed, IReadOnlyDictionary<string, string> excluded, ImmutableArray<DiagnosticInfo>.Builder diagnostics)
     {
         var byId = composed.ToDictionary(p => p.Id, StringComparer.Ordinal);
         foreach (var plugin in composed.OrderBy(p => p.Id, StringComparer.Ordinal))
@@ -248,7 +311,9 @@ internal static class Composition
             {
                 if (!byId.ContainsKey(dependency))
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(ComposeDiagnostics.MissingDependency, plugin.Id, plugin.DisplayTypeName, dependency));
+                    diagnostics.Add(excluded.TryGetValue(dependency, out var setting)
+                        ? DiagnosticInfo.Create(ComposeDiagnostics.ExcludedDependency, plugin.Id, plugin.DisplayTypeName, dependency, setting)
+                        : DiagnosticInfo.Create(ComposeDiagnostics.MissingDependency, plugin.Id, plugin.DisplayTypeName, dependency));
                 }
             }
         }

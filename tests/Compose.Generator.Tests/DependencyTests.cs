@@ -84,7 +84,7 @@ public sealed class DependencyTests
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
         Assert.Equal(
             "Server plugin 'bookmark-stats' (StatsPlugin) depends on server plugin 'bookmarks', which this host does not compose; "
-            + "add a reference to the package that contains server plugin 'bookmarks', or leave 'bookmark-stats' out with <ComposeExcludedPlugins>StatsPlugin</ComposeExcludedPlugins> in this project file",
+            + "add a reference to the package that contains server plugin 'bookmarks', or leave 'bookmark-stats' out with <ComposeExclude Include=\"bookmark-stats\" /> in this project file",
             diagnostic.GetMessage());
         Assert.DoesNotContain("\"bookmark-stats", GeneratedSource(result, "Compose.Host.g.cs"), StringComparison.Ordinal);
     }

@@ -162,7 +162,13 @@ internal static class ComposeDiagnostics
     public static readonly DiagnosticDescriptor MissingDependency = Error(
         DiagnosticIds.MissingDependency,
         "Server plugin depends on a plugin this host does not compose",
-        "Server plugin '{0}' ({1}) depends on server plugin '{2}', which this host does not compose; add a reference to the package that contains server plugin '{2}', or leave '{0}' out with <ComposeExcludedPlugins>{1}</ComposeExcludedPlugins> in this project file");
+        "Server plugin '{0}' ({1}) depends on server plugin '{2}', which this host does not compose; add a reference to the package that contains server plugin '{2}', or leave '{0}' out with <ComposeExclude Include=\"{0}\" /> in this project file");
+
+    // CMP0018 (generator, host build): the dependency is there, but this host's project file leaves it out.
+    public static readonly DiagnosticDescriptor ExcludedDependency = Error(
+        DiagnosticIds.MissingDependency,
+        "Server plugin depends on a plugin this host does not compose",
+        "Server plugin '{0}' ({1}) depends on server plugin '{2}', which this project leaves out at build time with {3}; remove that exclusion, or leave '{0}' out too with <ComposeExclude Include=\"{0}\" />");
 
     // CMP0019 (generator, host build)
     public static readonly DiagnosticDescriptor DependencyCycle = Error(
@@ -175,6 +181,27 @@ internal static class ComposeDiagnostics
         DiagnosticIds.ManifestMismatch,
         "Referenced server plugin's manifest does not match its class",
         "The manifest of server plugin '{0}' in referenced assembly {1} says {2}, but its class {3} {4}, so this host cannot compose it safely; rebuild the package {1} with Compose (the manifest is written by the generator, never by hand), or remove the reference");
+
+    // CMP0021 (generator, host build, warning): one message per kind of exclusion that leaves nothing out.
+    public static readonly DiagnosticDescriptor ExcludedIdMatchesNothing = Warning(
+        DiagnosticIds.ExclusionMatchesNothing,
+        "Build-time exclusion matches no server plugin",
+        "<ComposeExclude Include=\"{0}\" /> matches no server plugin of this host, so it leaves nothing out (this host's plugins: {1}); correct the id, or remove the item from the project file");
+
+    public static readonly DiagnosticDescriptor ExcludedIdNotAnId = Warning(
+        DiagnosticIds.ExclusionMatchesNothing,
+        "Build-time exclusion matches no server plugin",
+        "<ComposeExclude Include=\"{0}\" /> is not a plugin id (ids use only lowercase letters, digits, '-' and '_': ^[a-z0-9_-]+$), so it leaves nothing out; write the plugin's id, as in its [ServerPlugin(\"...\")] or the catalog at GET /api/plugins (this host's plugins: {1})");
+
+    public static readonly DiagnosticDescriptor ExcludedIdIsAClassName = Warning(
+        DiagnosticIds.ExclusionMatchesNothing,
+        "Build-time exclusion matches no server plugin",
+        "<ComposeExclude Include=\"{0}\" /> names the class of server plugin '{1}', but ComposeExclude takes plugin ids, so it leaves nothing out; write <ComposeExclude Include=\"{1}\" />");
+
+    public static readonly DiagnosticDescriptor ExcludedClassMatchesNothing = Warning(
+        DiagnosticIds.ExclusionMatchesNothing,
+        "Build-time exclusion matches no server plugin",
+        "ComposeExcludedPlugins names {0}, which is no server plugin class of this host, so it leaves nothing out; write the plugin class's full name (namespace and class), or leave a plugin out by id with <ComposeExclude Include=\"plugin-id\" />");
 
     private static DiagnosticDescriptor Error(string id, string title, string message, params string[] tags)
         => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md", customTags: tags);

@@ -58,6 +58,9 @@ internal static class DiagnosticIds
     /// <summary>A referenced plugin's manifest disagrees with the plugin class it names.</summary>
     public const string ManifestMismatch = "CMP0020";
 
+    /// <summary>A build-time exclusion (<c>&lt;ComposeExclude Include="id" /&gt;</c>, <c>ComposeExcludedPlugins</c>) matches no plugin.</summary>
+    public const string ExclusionMatchesNothing = "CMP0021";
+
     /// <summary>Diagnostic property: the valid plugin id a CMP0001 fix writes.</summary>
     public const string SuggestedIdProperty = "SuggestedId";
 
