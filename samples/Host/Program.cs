@@ -44,4 +44,11 @@ if (!string.IsNullOrEmpty(apiKey))
 
 app.MapServerPluginCatalog(); // GET /api/plugins: what is composed, its state, and each plugin's entry script
 app.MapHealthChecks("/health"); // Unhealthy when a plugin failed
+
+// GET /: a small page (wwwroot/index.html) that pairs the hello-world plugin's frontend with its API, from this origin.
+// It holds no secret and calls only the routes above, protected as they are: with Auth:ApiKey set they answer a browser
+// 401 (it cannot send the X-Api-Key header), and the page says so.
+app.MapGet("/", (IWebHostEnvironment environment) => environment.WebRootFileProvider.GetFileInfo("index.html") is { Exists: true } page
+    ? Results.Stream(page.CreateReadStream(), "text/html; charset=utf-8")
+    : Results.NotFound()).ExcludeFromDescription();
 app.Run();

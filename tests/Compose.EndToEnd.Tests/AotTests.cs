@@ -132,7 +132,8 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
             AssertStatus(await host.GetAsync($"{Prefix}/llm-proxy/status"), configured: false, model: "not set");
 
             (await host.GetAsync("/hello")).AssertStatus(HttpStatusCode.NotFound);
-            (await host.GetAsync("/")).AssertStatus(HttpStatusCode.NotFound);
+            (await host.GetAsync("/index.html")).AssertStatus(HttpStatusCode.NotFound); // only GET / serves the page (BrowserTests)
+            (await host.GetAsync("/_content/Compose.Samples.HelloWorld/index.js")).AssertStatus(HttpStatusCode.NotFound); // assets only under /plugins/{id}/
             (await host.GetAsync($"{Prefix}/unknown/hello")).AssertStatus(HttpStatusCode.NotFound);
             (await host.GetAsync($"{Prefix}/hello-world/status")).AssertStatus(HttpStatusCode.NotFound);
 
