@@ -57,8 +57,8 @@ public sealed class ComposeGenerator : IIncrementalGenerator
                 : (bool?)null)
             .WithTrackingName(TrackingNames.HostSetting);
 
-        // <ComposeExclude Include="id" /> items reach the generator joined with ';' by the package's props
-        // (_ComposeExcludeIds); ComposeExcludedPlugins is a plain property of class names.
+        // <ComposeExclude Include="id" /> items reach the generator joined with ',' by the package's props
+        // (_ComposeExcludeIds); ComposeExcludedPlugins is a property of class names (';' in the project, ',' here).
         var excluded = context.AnalyzerConfigOptionsProvider
             .Select(static (options, _) => Exclusions.Parse(
                 options.GlobalOptions.TryGetValue("build_property._ComposeExcludeIds", out var ids) ? ids : null,
@@ -124,8 +124,8 @@ internal sealed record Exclusions(EquatableArray<string> Ids, EquatableArray<str
 {
     public static readonly Exclusions None = new(EquatableArray<string>.Empty, EquatableArray<string>.Empty);
 
-    /// <summary>Reads both settings; entries are separated by ';' (and ',' for the class names), blanks are ignored.</summary>
-    public static Exclusions Parse(string? ids, string? classNames) => new(Split(ids, ';'), Split(classNames, ';', ','));
+    /// <summary>Reads both settings; entries are separated by ',' or ';', blanks are ignored.</summary>
+    public static Exclusions Parse(string? ids, string? classNames) => new(Split(ids), Split(classNames));
 
     /// <summary>Whether the plugin is left out, and by which setting (for messages): null when it is composed.</summary>
     public string? ExcludedBy(PluginModel plugin)
@@ -152,9 +152,9 @@ internal sealed record Exclusions(EquatableArray<string> Ids, EquatableArray<str
         }
     }
 
-    private static EquatableArray<string> Split(string? value, params char[] separators)
+    private static EquatableArray<string> Split(string? value)
         => (value ?? string.Empty)
-            .Split(separators, StringSplitOptions.RemoveEmptyEntries)
+            .Split(new[] { ',', ';' }, StringSplitOptions.RemoveEmptyEntries)
             .Select(entry => entry.Trim())
             .Where(entry => entry.Length > 0)
             .Distinct(StringComparer.Ordinal)

@@ -5,7 +5,7 @@ namespace Compose.Generator.Tests;
 
 /// <summary>
 /// Leaving plugins out at build time: <c>&lt;ComposeExclude Include="id" /&gt;</c> items (which the package's props join
-/// into <c>_ComposeExcludeIds</c>) and the <c>ComposeExcludedPlugins</c> property of class names; CMP0021 when an entry
+/// with ',' into <c>_ComposeExcludeIds</c>: .editorconfig values end at ';') and the <c>ComposeExcludedPlugins</c> property of class names; CMP0021 when an entry
 /// leaves nothing out, and CMP0018 naming the exclusion when a composed plugin depends on an excluded one.
 /// </summary>
 public sealed class ExclusionTests
@@ -15,8 +15,8 @@ public sealed class ExclusionTests
 
     [Theory]
     [InlineData("notes")]
-    [InlineData("notes;notes")]
-    [InlineData(";notes; ")]
+    [InlineData("notes,notes")]
+    [InlineData(",notes, ")]
     public void ComposeExclude_LeavesAReferencedPluginOut_AndComposesTheRest(string ids)
     {
         var library = BuildLibrary("Vendor.Notes", $$"""
@@ -94,7 +94,7 @@ public sealed class ExclusionTests
             [ServerPlugin("notes")] public sealed class NotesPlugin : IServerPlugin { {{Init}} }
             [ServerPlugin("tags")] public sealed class TagsPlugin : IServerPlugin { {{Init}} }
             """);
-        var (result, output) = Run(Compile("My.Host", OutputKind.ConsoleApplication, [library], "public static class Nothing { }"), buildProperties: Ids("note;tags"));
+        var (result, output) = Run(Compile("My.Host", OutputKind.ConsoleApplication, [library], "public static class Nothing { }"), buildProperties: Ids("note,tags"));
 
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("CMP0021", diagnostic.Id);
@@ -220,7 +220,7 @@ public sealed class ExclusionTests
         Assert.DoesNotContain("bookmark", GeneratedSource(result, HostFile), StringComparison.Ordinal);
 
         // Doing what the message says builds: both left out.
-        properties["_ComposeExcludeIds"] = ids + ";bookmark-stats";
+        properties["_ComposeExcludeIds"] = ids + ",bookmark-stats";
         (result, var output) = Run(compilation, buildProperties: properties);
         Assert.Empty(result.Diagnostics);
         Assert.Empty(CompilerProblems(output));
