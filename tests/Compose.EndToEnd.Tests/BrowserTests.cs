@@ -93,11 +93,12 @@ public sealed class BrowserTests(AotPublishFixture publish, BrowserTests.JitHost
         Assert.Contains(plugins, item => item.Contains("(ticker)", StringComparison.Ordinal));
 
         // Same origin: the script was loaded from this host, and it called its API with a relative URL.
-        var resources = (IReadOnlyCollection<object>)browser.Driver.ExecuteScript("return performance.getEntriesByType('resource').map(e => e.name);");
+        var entries = browser.Driver.ExecuteScript("return performance.getEntriesByType('resource').map(e => e.name);") as IEnumerable<object>;
+        var resources = (entries ?? []).Select(entry => entry.ToString()!).ToList();
         var origin = host.BaseAddress.GetLeftPart(UriPartial.Authority);
         Assert.Contains($"{origin}/plugins/hello-world/index.js", resources);
         Assert.Contains($"{origin}/api/plugins/hello-world/hello", resources);
-        Assert.All(resources, resource => Assert.StartsWith(origin + "/", (string)resource, StringComparison.Ordinal));
+        Assert.All(resources, resource => Assert.StartsWith(origin + "/", resource, StringComparison.Ordinal));
 
         Assert.True(
             console.All(entry => entry.Level < LogLevel.Severe),
