@@ -122,8 +122,6 @@ internal sealed record HostModel(bool Emit, EquatableArray<PluginModel> Plugins,
 /// </summary>
 internal sealed record Exclusions(EquatableArray<string> Ids, EquatableArray<string> ClassNames)
 {
-    public static readonly Exclusions None = new(EquatableArray<string>.Empty, EquatableArray<string>.Empty);
-
     /// <summary>Reads both settings; entries are separated by ',' or ';', blanks are ignored.</summary>
     public static Exclusions Parse(string? ids, string? classNames) => new(Split(ids), Split(classNames));
 
@@ -284,12 +282,6 @@ internal static class Composition
                     ? DiagnosticInfo.Create(ComposeDiagnostics.DuplicateOfReferencedPluginId, group.Key, first.DisplayTypeName, other.DisplayTypeName, other.AssemblyName)
                     : DiagnosticInfo.Create(ComposeDiagnostics.DuplicateReferencedPluginId, group.Key, first.DisplayTypeName, first.AssemblyName, other.DisplayTypeName, other.AssemblyName));
             }
-        }
-
-        // An id left out stays left out even when another plugin with the same id was composed (only by class name).
-        foreach (var id in composed.Select(p => p.Id).ToList())
-        {
-            excluded.Remove(id);
         }
 
         var ordered = DependencyOrder(composed, excluded, diagnostics).ToEquatableArray();
