@@ -8,7 +8,9 @@ namespace Compose.EndToEnd.Tests.Infrastructure;
 /// Headless Chromium driven through Selenium: Debian's <c>chromium</c> and <c>chromium-driver</c> packages (installed by
 /// .ci/run), both named by path so Selenium Manager never looks for, or downloads, a driver or a browser. Chromium
 /// is started so that it reaches nothing but loopback: no background networking, component updates, sync or first-run
-/// work, and every host name except 127.0.0.1 resolves to nothing (without these it sends background DNS lookups).
+/// work, and every host name except 127.0.0.1 resolves to nothing (without these it sends background DNS lookups:
+/// under strace, headless Chromium on about:blank for 15 s connected to the DNS resolver 32 times without the flags
+/// and made no network connection at all with them, only the D-Bus socket).
 /// </summary>
 public sealed class Chromium : IDisposable
 {
