@@ -64,4 +64,16 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Warning, "Plugin '{Id}' stays off: it depends on '{Dependency}', which is switched off")]
     public static partial void StaysOffWithDependency(ILogger logger, string id, string dependency);
+
+    [LoggerMessage(21, LogLevel.Information, "Code of plugin '{Id}' ({Name}) was updated (hot reload): exiting it and initializing it again on the new code")]
+    public static partial void Reinitializing(ILogger logger, string id, string name);
+
+    [LoggerMessage(22, LogLevel.Warning, "Plugin '{Id}' is initialized again on its existing instance: {Type} was resolved from dependency injection, so its constructor is not called again")]
+    public static partial void ReinitializingSameInstance(ILogger logger, string id, string type);
+
+    [LoggerMessage(23, LogLevel.Warning, "The code update changed the composition of server plugins ({Type}): a plugin was added, removed, or its [ServerPlugin] attribute, constructor or ConfigureServices changed. Restart the host to apply it (in dotnet watch: Ctrl+R)")]
+    public static partial void CompositionUpdated(ILogger logger, string type);
+
+    [LoggerMessage(24, LogLevel.Error, "Applying a code update to the server plugins failed: {Message}. Restart the host")]
+    public static partial void CodeUpdateFailed(ILogger logger, Exception exception, string message);
 }

@@ -13,7 +13,8 @@ namespace Compose.Hosting;
 /// none (404); when it has failed, every path under its prefix answers 503 with a ProblemDetails body naming it: its
 /// own routes keep their patterns, and a catch-all route (<see cref="UnavailableFallback"/>, mapped in the plugin's
 /// group before its <c>InitAsync</c> ran, and hidden while it serves) answers the rest. A state change fires the
-/// change token, so routing rebuilds its tables once; nothing is checked per request.
+/// change token, so routing rebuilds its tables once; nothing is checked per request. A hot reload that initialises the
+/// plugin again replaces its sources (<see cref="ReplaceSources"/>), through the same change token.
 /// </summary>
 internal sealed class PluginEndpointDataSource(
     ServerPluginEntry entry,
@@ -23,20 +24,37 @@ internal sealed class PluginEndpointDataSource(
 {
     private readonly object _gate = new();
     private CancellationTokenSource _changed = new();
+    private IReadOnlyList<EndpointDataSource> _sources = sources;
 
-    public override IReadOnlyList<Endpoint> Endpoints => Present(sources.SelectMany(s => s.Endpoints));
+    public override IReadOnlyList<Endpoint> Endpoints => Present(Volatile.Read(ref _sources).SelectMany(s => s.Endpoints));
 
     public override IReadOnlyList<Endpoint> GetGroupedEndpoints(RouteGroupContext context)
-        => Present(sources.SelectMany(s => s.GetGroupedEndpoints(context)));
+        => Present(Volatile.Read(ref _sources).SelectMany(s => s.GetGroupedEndpoints(context)));
 
     public override IChangeToken GetChangeToken()
     {
         lock (_gate)
         {
+            var sources = _sources;
             var tokens = new List<IChangeToken>(sources.Count + 1) { new CancellationChangeToken(_changed.Token) };
             tokens.AddRange(sources.Select(s => s.GetChangeToken()));
             return new CompositeChangeToken(tokens);
         }
+    }
+
+    /// <summary>
+    /// Serves <paramref name="sources"/> instead of the current ones (the routes of the plugin's new instance after a hot
+    /// reload) and fires the change token. The new sources are in place before the token fires, so a router that read the
+    /// old endpoints holds a token that fires; requests already routed finish on the old endpoints.
+    /// </summary>
+    public void ReplaceSources(IReadOnlyList<EndpointDataSource> sources)
+    {
+        lock (_gate)
+        {
+            _sources = sources;
+        }
+
+        NotifyChanged();
     }
 
     /// <summary>Tells routing that this plugin's endpoints changed (it was switched off or on, or it failed).</summary>

@@ -76,6 +76,25 @@ internal sealed class PluginInstance(ServerPluginRegistration registration)
         }
     }
 
+    /// <summary>
+    /// Lets go of the instance for a hot reload, so <see cref="GetOrCreate"/> calls the (updated) constructor again, and
+    /// disposes it. An instance the container handed out stays (other services hold it; it is initialised again).
+    /// </summary>
+    /// <returns>Whether a new instance will be created.</returns>
+    public async ValueTask<bool> RetireAsync()
+    {
+        lock (_gate)
+        {
+            if (_resolvedByContainer)
+            {
+                return false;
+            }
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>Disposes the instance if the runtime created it and the container never handed it out.</summary>
     public ValueTask DisposeAsync()
     {

@@ -27,6 +27,11 @@ internal sealed class ServerPluginRuntime(
 {
     private readonly List<ActivePlugin> _active = new(enabled.Count);
     private readonly object _rootLock = new();
+    private readonly SemaphoreSlim _codeUpdates = new(1, 1);
+    private readonly TaskCompletionSource<bool> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _exiting;
+    private IServiceProvider? _services;
+    private CancellationToken _stopping;
     private IDisposable? _reloadSubscription;
     private Activity? _initActivity;
     private RouteGroupBuilder? _root;
@@ -82,9 +87,9 @@ internal sealed class ServerPluginRuntime(
 
         var services = endpoints.ServiceProvider;
         var stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        (_services, _stopping) = (services, stopping);
         var development = services.GetService<IHostEnvironment>()?.IsDevelopment() == true;
         var root = Root(endpoints, "MapServerPlugins");
-        var prefix = options.RoutePrefix.TrimEnd('/');
         var pluginsSection = composeSection.GetSection("Plugins");
         var configured = PluginSettings.ConfiguredIds(pluginsSection);
         var previousActivity = Activity.Current;
@@ -94,15 +99,7 @@ internal sealed class ServerPluginRuntime(
         {
             var descriptor = instance.Registration.Descriptor;
 
-            // The plugin's group hangs from a private builder: its endpoints reach routing only through its data source.
-            var pluginEndpoints = new PluginEndpointsBuilder(endpoints);
-            var group = pluginEndpoints.MapGroup(prefix + "/" + descriptor.Id).WithTags(descriptor.Name);
-            if (configured.Contains(descriptor.Id) && PluginSettings.AuthorizationPolicy(pluginsSection.GetSection(descriptor.Id)) is { } policy)
-            {
-                group.RequireAuthorization(policy);
-            }
-
-            UnavailableFallback.MapOn(group, descriptor);
+            var (pluginEndpoints, group) = CreateGroup(endpoints, descriptor, pluginsSection, configured);
             var guard = new PluginEndpointGuard(descriptor, logger, handleExceptions: options.HandleExceptions && !development);
             var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources, guard);
             ((IEndpointRouteBuilder)root).DataSources.Add(dataSource);
@@ -145,7 +142,27 @@ internal sealed class ServerPluginRuntime(
         Activity.Current = previousActivity;
 
         _reloadSubscription = ChangeToken.OnChange(composeSection.GetReloadToken, ApplyConfiguration);
+        PluginHotReload.Track(this);
         return root;
+    }
+
+    /// <summary>
+    /// Creates the plugin's route group <c>{RoutePrefix}/{id}</c> with its tags, its <c>AuthorizationPolicy</c> and the
+    /// catch-all that answers 503 once it has failed, on a private builder: its endpoints reach routing only through the
+    /// plugin's data source.
+    /// </summary>
+    private (PluginEndpointsBuilder Builder, RouteGroupBuilder Group) CreateGroup(
+        IEndpointRouteBuilder endpoints, ServerPluginDescriptor descriptor, IConfigurationSection pluginsSection, HashSet<string> configured)
+    {
+        var builder = new PluginEndpointsBuilder(endpoints);
+        var group = builder.MapGroup(options.RoutePrefix.TrimEnd('/') + "/" + descriptor.Id).WithTags(descriptor.Name);
+        if (configured.Contains(descriptor.Id) && PluginSettings.AuthorizationPolicy(pluginsSection.GetSection(descriptor.Id)) is { } policy)
+        {
+            group.RequireAuthorization(policy);
+        }
+
+        UnavailableFallback.MapOn(group, descriptor);
+        return (builder, group);
     }
 
     /// <summary>
@@ -246,6 +263,21 @@ internal sealed class ServerPluginRuntime(
     /// plugin's failure or time-out is logged and isolated (or fatal with FailFast, as soon as it happens).
     /// </summary>
     public async Task AwaitInitializationAsync(CancellationToken cancellationToken)
+    {
+        var started = false;
+        try
+        {
+            await AwaitInitializationCoreAsync(cancellationToken).ConfigureAwait(false);
+            started = true;
+        }
+        finally
+        {
+            // Code updates (hot reload) wait for this: they re-initialise plugins of a host that has started.
+            _started.TrySetResult(started);
+        }
+    }
+
+    private async Task AwaitInitializationCoreAsync(CancellationToken cancellationToken)
     {
         foreach (var key in unknownSections)
         {
@@ -456,7 +488,22 @@ internal sealed class ServerPluginRuntime(
     public async Task ExitAsync(CancellationToken cancellationToken)
     {
         _reloadSubscription?.Dispose();
+        PluginHotReload.Untrack(this);
         var timeout = options.ExitTimeout ?? hostShutdownTimeout;
+
+        // A code update still re-initialising a plugin finishes first (it was cancelled with the host's stopping token),
+        // so the instance that exits is the one that serves; none starts after this.
+        _exiting = true;
+        var updatesHeld = false;
+        try
+        {
+            updatesHeld = await _codeUpdates.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Out of time: exit what there is.
+        }
+
         var previousActivity = Activity.Current;
         using var exitActivity = ComposeInstruments.ActivitySource.StartActivity("compose.plugins.exit");
         var exitParent = exitActivity?.Context ?? default;
@@ -464,59 +511,78 @@ internal sealed class ServerPluginRuntime(
         for (var i = _active.Count - 1; i >= 0; i--)
         {
             var plugin = _active[i];
-            var descriptor = plugin.Registration.Descriptor;
-            plugin.Lifetime.Cancel();
-            if (plugin.Instance is not { } instance || !plugin.Initialized)
-            {
-                continue;
-            }
-
-            if (plugin.Registration.HasExitAsync)
-            {
-                using var exitToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                exitToken.CancelAfter(timeout);
-                var token = exitToken.Token;
-                var activity = ComposeInstruments.StartLifecycle("compose.plugin.exit", descriptor, exitParent);
-                Activity.Current = previousActivity;
-                var started = Stopwatch.GetTimestamp();
-                var (outcome, error) = ("success", (Exception?)null);
-                var invoked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                try
-                {
-                    var exit = Task.Run(
-                        () =>
-                        {
-                            invoked.TrySetResult();
-                            Activity.Current = activity;
-                            using var scope = plugin.LogScope.Begin(logger);
-                            return instance.ExitAsync(token) ?? Task.CompletedTask;
-                        },
-                        CancellationToken.None);
-                    await exit.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && (cancellationToken.IsCancellationRequested || token.IsCancellationRequested)))
-                {
-                    // Out of time (its own bound or the host's): ExitAsync is still called, with its token signalled,
-                    // but not waited for; a moment for the pool to start it, so every plugin's ExitAsync does run.
-                    outcome = "timeout";
-                    Log.ExitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
-                    await invoked.Task.WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
-                catch (Exception ex)
-                {
-                    (outcome, error) = ("failure", ex);
-                    Log.ExitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
-                }
-
-                ComposeInstruments.Record(instruments.ExitDuration, descriptor.Id, Stopwatch.GetElapsedTime(started), outcome, error);
-                ComposeInstruments.Stop(activity, outcome, error);
-            }
-
-            if (plugin.Entry.LifecycleState != ServerPluginState.Failed)
+            if (await ExitOneAsync(plugin, timeout, exitParent, cancellationToken).ConfigureAwait(false)
+                && plugin.Entry.LifecycleState != ServerPluginState.Failed)
             {
                 plugin.Entry.SetState(ServerPluginState.Stopped);
             }
         }
+
+        if (updatesHeld)
+        {
+            _codeUpdates.Release();
+        }
+    }
+
+    /// <summary>
+    /// Signals the plugin's token and calls its <see cref="IServerPlugin.ExitAsync"/> when it initialised, on the thread
+    /// pool, bounded by <paramref name="timeout"/> and <paramref name="cancellationToken"/>; a failure or time-out is
+    /// logged and recorded, never thrown. At shutdown and before a hot reload initialises the plugin again.
+    /// </summary>
+    /// <returns>Whether the plugin had initialised (so it is now stopped).</returns>
+    private async Task<bool> ExitOneAsync(ActivePlugin plugin, TimeSpan timeout, ActivityContext exitParent, CancellationToken cancellationToken)
+    {
+        var descriptor = plugin.Registration.Descriptor;
+        plugin.Lifetime.Cancel();
+        if (plugin.Instance is not { } instance || !plugin.Initialized)
+        {
+            return false;
+        }
+
+        if (!plugin.Registration.HasExitAsync)
+        {
+            return true;
+        }
+
+        var previousActivity = Activity.Current;
+        using var exitToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        exitToken.CancelAfter(timeout);
+        var token = exitToken.Token;
+        var activity = ComposeInstruments.StartLifecycle("compose.plugin.exit", descriptor, exitParent);
+        Activity.Current = previousActivity;
+        var started = Stopwatch.GetTimestamp();
+        var (outcome, error) = ("success", (Exception?)null);
+        var invoked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            var exit = Task.Run(
+                () =>
+                {
+                    invoked.TrySetResult();
+                    Activity.Current = activity;
+                    using var scope = plugin.LogScope.Begin(logger);
+                    return instance.ExitAsync(token) ?? Task.CompletedTask;
+                },
+                CancellationToken.None);
+            await exit.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && (cancellationToken.IsCancellationRequested || token.IsCancellationRequested)))
+        {
+            // Out of time (its own bound or the host's): ExitAsync is still called, with its token signalled,
+            // but not waited for; a moment for the pool to start it, so every plugin's ExitAsync does run.
+            outcome = "timeout";
+            Log.ExitTimedOut(logger, descriptor.Id, descriptor.Name, timeout);
+            await invoked.Task.WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        catch (Exception ex)
+        {
+            (outcome, error) = ("failure", ex);
+            Log.ExitFailed(logger, ex, descriptor.Id, descriptor.Name, ex.Message);
+        }
+
+        ComposeInstruments.Record(instruments.ExitDuration, descriptor.Id, Stopwatch.GetElapsedTime(started), outcome, error);
+        ComposeInstruments.Stop(activity, outcome, error);
+        return true;
     }
 
     /// <summary>Stops watching configuration and disposes the plugin instances the container did not create, last first.</summary>
@@ -589,6 +655,118 @@ internal sealed class ServerPluginRuntime(
         }
     }
 
+    /// <summary>
+    /// Applies a code update (a hot reload by <c>dotnet watch</c> or an IDE) to the plugins it touches: every plugin
+    /// whose assembly holds one of <paramref name="updatedTypes"/> (all plugins when null: anything may have changed),
+    /// and the dependents that failed with one of them, in dependency order. Each exits (<see cref="IServerPlugin.ExitAsync"/>,
+    /// bounded like at shutdown), gets a new instance from its (updated) constructor, runs <see cref="IServerPlugin.InitAsync"/>
+    /// on the new code with a fresh route group, and its data source switches to the new routes, the mechanism of the
+    /// <c>Enabled</c> switch. Updates run one at a time, after start-up and never once the host stops.
+    /// </summary>
+    /// <param name="updatedTypes">The types the update changed, as the runtime reports them, or null when unknown.</param>
+    /// <returns>A task that completes once every touched plugin has settled (Running or Failed); it never faults.</returns>
+    internal async Task ApplyCodeUpdateAsync(Type[]? updatedTypes)
+    {
+        if (!IsMapped || _exiting)
+        {
+            return;
+        }
+
+        if (updatedTypes?.FirstOrDefault(t => t.IsSubclassOf(typeof(ServerPluginSet))) is { } composition)
+        {
+            Log.CompositionUpdated(logger, composition.FullName ?? composition.Name);
+        }
+
+        var assemblies = updatedTypes?.Select(t => t.Assembly).ToHashSet();
+        var touched = _active.Where(a => assemblies is null || assemblies.Contains(a.Registration.Descriptor.PluginType.Assembly)).ToHashSet();
+        if (touched.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!await _started.Task.WaitAsync(_stopping).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await _codeUpdates.WaitAsync(_stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            // _active is in dependency order: a dependency is initialised again before its dependents.
+            foreach (var plugin in _active)
+            {
+                if (_exiting || _stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                if (touched.Contains(plugin)
+                    || (plugin.Entry.LifecycleState == ServerPluginState.Failed && plugin.Dependencies.Any(touched.Contains)))
+                {
+                    touched.Add(plugin);
+                    await ReinitializeAsync(plugin).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The host is stopping: ExitAsync takes it from here.
+        }
+        catch (Exception ex)
+        {
+            Log.CodeUpdateFailed(logger, ex, ex.Message);
+        }
+        finally
+        {
+            _codeUpdates.Release();
+        }
+    }
+
+    /// <summary>Exits one plugin and initialises it again on the updated code (see <see cref="ApplyCodeUpdateAsync"/>).</summary>
+    private async Task ReinitializeAsync(ActivePlugin plugin)
+    {
+        var descriptor = plugin.Registration.Descriptor;
+        if (plugin.Dependencies.FirstOrDefault(d => d.Entry.LifecycleState is not (ServerPluginState.Running or ServerPluginState.Degraded)) is { } failed)
+        {
+            // It cannot serve without that dependency: it stays failed (or fails) with the reason.
+            plugin.Lifetime.Cancel();
+            FailBecauseOf(plugin, failed.Registration.Descriptor.Id);
+            plugin.NotifyChanged();
+            Log.DependencyFailed(logger, descriptor.Id, failed.Registration.Descriptor.Id);
+            return;
+        }
+
+        Log.Reinitializing(logger, descriptor.Id, descriptor.Name);
+        await ExitOneAsync(plugin, options.ExitTimeout ?? hostShutdownTimeout, default, _stopping).ConfigureAwait(false);
+        if (!await plugin.Plugin.RetireAsync().ConfigureAwait(false))
+        {
+            Log.ReinitializingSameInstance(logger, descriptor.Id, descriptor.PluginType.FullName ?? descriptor.PluginType.Name);
+        }
+
+        _stopping.ThrowIfCancellationRequested();
+        var pluginsSection = composeSection.GetSection("Plugins");
+        var (builder, group) = CreateGroup(_rootBuilder!, descriptor, pluginsSection, PluginSettings.ConfiguredIds(pluginsSection));
+
+        // The old token stays signalled (not disposed): work of the old instance that still watches it must see that.
+        plugin.Restart(group, CancellationTokenSource.CreateLinkedTokenSource(_stopping));
+        plugin.Entry.SetState(ServerPluginState.Initializing);
+        Launch(plugin, _services!, default);
+
+        // The new routes replace the old ones at once; requests already routed finish on the old ones.
+        plugin.DataSource.ReplaceSources((IReadOnlyList<EndpointDataSource>)builder.DataSources);
+        plugin.AssetsDataSource?.NotifyChanged();
+        var fatal = new TaskCompletionSource<Exception>(); // FailFast is about start-up: a failed update fails the plugin only
+        await ObserveInitializationAsync(plugin, fatal, _stopping).ConfigureAwait(false);
+    }
+
     /// <summary>Stops a switched-off plugin's hosted services, or starts a switched-on plugin's again (bounded like ExitAsync).</summary>
     private async Task SwitchHostedServicesAsync(ActivePlugin plugin, bool on)
     {
@@ -638,7 +816,13 @@ internal sealed class ServerPluginRuntime(
         public PluginInstance Plugin { get; } = plugin;
 
         /// <summary>Gets the plugin's route group (on its private builder); the router InitAsync receives wraps it.</summary>
-        public RouteGroupBuilder Group { get; } = group;
+        public RouteGroupBuilder Group { get; private set; } = group;
+
+        /// <summary>Gets the data source routing sees the plugin's routes through.</summary>
+        public PluginEndpointDataSource DataSource { get; } = dataSource;
+
+        /// <summary>Gets the data source of its web assets, or null.</summary>
+        public PluginEndpointDataSource? AssetsDataSource { get; } = assets;
 
         /// <summary>Gets or sets why its constructor cannot be called (found before any InitAsync ran), or null.</summary>
         public string? ConstructorProblem { get; set; }
@@ -650,15 +834,23 @@ internal sealed class ServerPluginRuntime(
         public List<ActivePlugin> Dependents { get; } = [];
 
         /// <summary>Completes when InitAsync was called (null), or with the id of the dependency that failed instead.</summary>
-        public TaskCompletionSource<string?> Launched { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<string?> Launched { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Completes with true once the plugin is Running after InitAsync, false once it failed.</summary>
-        public TaskCompletionSource<bool> Settled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<bool> Settled { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public ServerPluginRegistration Registration => Plugin.Registration;
 
         /// <summary>Gets the source of the token InitAsync received: the host's stopping token, or the plugin's own failure.</summary>
-        public CancellationTokenSource Lifetime { get; } = lifetime;
+        public CancellationTokenSource Lifetime { get; private set; } = lifetime;
+
+        /// <summary>Prepares a second initialisation after a code update: a new route group and token, nothing initialised yet.</summary>
+        public void Restart(RouteGroupBuilder group, CancellationTokenSource lifetime)
+        {
+            (Group, Lifetime) = (group, lifetime);
+            (Launched, Settled) = (new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
+            (Initialized, Instance, InitTask, InitEnded, InitOutcome, InitError) = (false, null, Task.CompletedTask, 0, null, null);
+        }
 
         public TimeSpan InitTimeout => Plugin.InitTimeout;
 
@@ -713,8 +905,8 @@ internal sealed class ServerPluginRuntime(
 
         public void NotifyChanged()
         {
-            dataSource.NotifyChanged();
-            assets?.NotifyChanged();
+            DataSource.NotifyChanged();
+            AssetsDataSource?.NotifyChanged();
         }
 
         public IServerPlugin? Instance { get; set; }
