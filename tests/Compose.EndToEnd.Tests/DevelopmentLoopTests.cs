@@ -12,7 +12,7 @@ namespace Compose.EndToEnd.Tests;
 /// reference Compose from source (src/Compose.InRepo.props), as a project in a solution beside Compose would.
 /// </summary>
 [Trait("Category", "EndToEnd")]
-[Collection("devloop-temporary")]
+[Collection(EndToEndCollection.Name)]
 public sealed class DevelopmentLoopTests(ITestOutputHelper output)
 {
     /// <summary>How long one applied edit may take to be served (a loaded 2-core machine; it takes a few seconds idle).</summary>
