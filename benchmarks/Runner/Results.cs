@@ -21,14 +21,27 @@ internal sealed record Spread(double Median, double Min, double Max)
 }
 
 /// <summary>Start-up of one variant at one size and mode, over all rounds.</summary>
-/// <param name="Mode">"JIT" or "AOT".</param>
+/// <param name="Mode">"JIT", "R2R" or "AOT".</param>
 /// <param name="Milliseconds">Time from process start to the first 200 from the last plugin's route.</param>
 /// <param name="PeakRssMiB">VmHWM when that response arrived.</param>
-/// <param name="RatioToHandWritten">Per-round ratio of this variant's time to the hand-written host's time in the same round.</param>
+/// <param name="RatioToHandWritten">Per-round ratio of this variant's time to the static hand-written host's time in the same round.</param>
 /// <param name="Failure">Why the variant does not serve in this mode, when it does not.</param>
 internal sealed record StartupResult(
     string Mode, int Plugins, Variant Variant, int Runs,
-    Spread? Milliseconds, Spread? PeakRssMiB, Spread? RatioToHandWritten, string? Failure);
+    Spread? Milliseconds, Spread? PeakRssMiB, Spread? RatioToHandWritten, string? Failure)
+{
+    /// <summary>Per-round ratio of this variant's time to the same-contract host with the same listener setting (<see cref="VariantNames.SameContractOf"/>).</summary>
+    public Spread? RatioToSameContract { get; init; }
+
+    /// <summary>Per-round ratio of this variant's time to Compose's (without listener) in the same round.</summary>
+    public Spread? RatioToCompose { get; init; }
+
+    /// <summary>Per-round ratio of this variant's peak RSS to the same-contract host's.</summary>
+    public Spread? RssRatioToSameContract { get; init; }
+
+    /// <summary>Every round's time in round order, so ratios between any two variants of a size can be taken per round.</summary>
+    public IReadOnlyList<double>? RoundMilliseconds { get; init; }
+}
 
 /// <summary>A bounded wrk run's figures: one route, one phase.</summary>
 internal sealed record ThroughputResult(string Phase, string Route, string Path, Spread RequestsPerSecond, Spread P99Milliseconds, Spread? RatioToDirect);
