@@ -35,7 +35,7 @@ public static class ServerPluginComposition
     /// <exception cref="InvalidOperationException">
     /// A configuration value has the wrong format, the method was already called, a plugin's
     /// <c>ConfigureServices</c> threw (the message names the plugin; there is no safe half-registration), or
-    /// the generated descriptor table is malformed (built with another Compose version).
+    /// <paramref name="plugins"/> is inconsistent (see <see cref="ServerPluginSet.Descriptors"/>).
     /// </exception>
     public static IServiceCollection AddServerPlugins(
         IServiceCollection services,
