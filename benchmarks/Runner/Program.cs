@@ -89,6 +89,7 @@ if (sections.Contains("hosts") || results.Started == default)
 foreach (var section in sections)
 {
     Console.WriteLine($"== {section}");
+    var loadBefore = LoadAverage();
     var stopwatch = Stopwatch.StartNew();
     switch (section)
     {
@@ -143,6 +144,11 @@ foreach (var section in sections)
     }
 
     results.SectionSeconds[section] = Math.Round(stopwatch.Elapsed.TotalSeconds);
+    if (section != "report")
+    {
+        results.LoadAverage[section] = $"{loadBefore} → {LoadAverage()}";
+    }
+
     if (measured)
     {
         results.Finished = DateTimeOffset.UtcNow;
@@ -168,6 +174,10 @@ static string FindRepository()
 
     throw new InvalidOperationException("Run the runner from inside the Compose repository.");
 }
+
+// The machine is shared: the load averages beside each section say how quiet it was.
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
 static string Machine()
 {

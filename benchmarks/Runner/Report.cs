@@ -33,6 +33,13 @@ internal static class Report
         Line();
         Line(string.Create(Inv, $"Machine: {r.Machine}; .NET SDK {r.Sdk}, runtime {r.Runtime}. Run from {r.Started:yyyy-MM-dd HH:mm} to {r.Finished:HH:mm} UTC ({(r.Finished - r.Started).TotalMinutes:F0} min)."));
         Line("Raw results: [benchmarks/results/results.json](../benchmarks/results/results.json).");
+        if (r.LoadAverage.Count > 0)
+        {
+            Line();
+            Line("The machine is shared with other work: its load averages (1, 5, 15 min) at the start → end of each section were " +
+                string.Join("; ", r.LoadAverage.Select(l => $"{l.Key} {l.Value}")) + ". Compare ratios taken in the same rounds, not absolute times.");
+        }
+
         Line();
 
         Targets(r, Line);

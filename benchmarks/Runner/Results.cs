@@ -92,6 +92,9 @@ internal sealed class Results
 
     public string IncrementalTests { get; set; } = string.Empty;
 
+    /// <summary>The machine's 1-, 5- and 15-minute load averages (/proc/loadavg) when each section started and ended.</summary>
+    public Dictionary<string, string> LoadAverage { get; set; } = [];
+
     /// <summary>How long each section of the run took, in seconds.</summary>
     public Dictionary<string, double> SectionSeconds { get; set; } = [];
 
