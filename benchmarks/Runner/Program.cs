@@ -2,7 +2,7 @@
 //   dotnet run -c Release --project benchmarks/Runner -- [section ...] [--quick]
 // Sections, in the order "all" runs them: hosts startup-jit startup-r2r startup-aot size throughput build analyzers generator report.
 // --variants=compose,... --sizes=1000,... and --modes=jit,r2r,aot make the hosts section rebuild only those variants,
-// sizes and publish modes. --rounds=N overrides the start-up sections' rounds (15 JIT and R2R, 31 AOT);
+// sizes and publish modes; --sizes also limits the start-up sections to those sizes (the other sizes' rows are kept). --rounds=N overrides the start-up sections' rounds (15 JIT and R2R, 31 AOT);
 // --throughput-rounds=N and --throughput-seconds=S those of the throughput section (10 rounds of 10 s).
 // Results go to benchmarks/results/results.json (a section run alone replaces only its own part), and "report" renders
 // docs/benchmarks.md and docs/benchmarks-ttfr.png from them. --quick runs a small smoke version into benchmarks/.work.
@@ -108,8 +108,10 @@ foreach (var section in sections)
         case "startup-r2r":
         case "startup-aot":
             var mode = section switch { "startup-jit" => Mode.Jit, "startup-r2r" => Mode.ReadyToRun, _ => Mode.Aot };
-            results.Startup.RemoveAll(s => s.Mode == mode.Display());
-            results.Startup.AddRange(await Sections.StartupAsync(workspace, sizes, mode, everyVariant, mode == Mode.Aot ? aotRounds : jitRounds));
+            var startSizes = sizes.Where(n => onlySizes is null || onlySizes.Contains(n)).ToList();
+            results.Startup.RemoveAll(s => s.Mode == mode.Display() && startSizes.Contains(s.Plugins));
+            results.Startup.AddRange(await Sections.StartupAsync(workspace, startSizes, mode, everyVariant, mode == Mode.Aot ? aotRounds : jitRounds));
+            results.Startup.Sort((a, b) => (a.Mode, a.Plugins, a.Variant).CompareTo((b.Mode, b.Plugins, b.Variant)));
             break;
         case "size":
             results.Sizes = Sections.Sizes(workspace, [1, .. sizes], sizeVariants);
@@ -152,6 +154,10 @@ foreach (var section in sections)
     if (measured)
     {
         results.Finished = DateTimeOffset.UtcNow;
+
+        // Another run may have saved other sections meanwhile (a long hosts build beside a start-up run): merge into
+        // what the file holds now, replacing only what this section measured.
+        results = Results.Load(resultsFile).Merge(results, section, onlySizes);
         results.Save(resultsFile);
     }
 }

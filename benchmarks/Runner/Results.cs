@@ -105,6 +105,59 @@ internal sealed class Results
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>
+    /// This file's results with the part <paramref name="section"/> measured taken from <paramref name="run"/> (start-up
+    /// rows only of the run's mode and of <paramref name="sizes"/> when given), and the run's machine and timings.
+    /// </summary>
+    public Results Merge(Results run, string section, IReadOnlySet<int>? sizes)
+    {
+        Machine = run.Machine;
+        Runtime = run.Runtime;
+        Sdk = run.Sdk;
+        Finished = run.Finished;
+        if (section == "hosts" || Started == default)
+        {
+            Started = run.Started;
+        }
+
+        SectionSeconds[section] = run.SectionSeconds[section];
+        if (run.LoadAverage.TryGetValue(section, out var load))
+        {
+            LoadAverage[section] = load;
+        }
+
+        switch (section)
+        {
+            case "startup-jit" or "startup-r2r" or "startup-aot":
+                var mode = section switch { "startup-jit" => "JIT", "startup-r2r" => "R2R", _ => "AOT" };
+                bool Mine(StartupResult s) => s.Mode == mode && (sizes is null || sizes.Contains(s.Plugins));
+                Startup.RemoveAll(Mine);
+                Startup.AddRange(run.Startup.Where(Mine));
+                Startup.Sort((a, b) => (a.Mode, a.Plugins, a.Variant).CompareTo((b.Mode, b.Plugins, b.Variant)));
+                break;
+            case "size":
+                Sizes = run.Sizes;
+                break;
+            case "throughput":
+                Throughput = run.Throughput;
+                ThroughputSetup = run.ThroughputSetup;
+                break;
+            case "build":
+                BuildTime = run.BuildTime;
+                break;
+            case "analyzers":
+                AnalyzerShare = run.AnalyzerShare;
+                break;
+            case "generator":
+                Generator = run.Generator;
+                GeneratorSteps = run.GeneratorSteps;
+                IncrementalTests = run.IncrementalTests;
+                break;
+        }
+
+        return this;
+    }
+
     public static Results Load(string path) =>
         File.Exists(path) ? JsonSerializer.Deserialize<Results>(File.ReadAllText(path), Options) ?? new Results() : new Results();
 
