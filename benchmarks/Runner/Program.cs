@@ -1,7 +1,9 @@
 // The benchmark runner (issue 5). Usage, from the repository root (benchmarks/run.sh does this):
 //   dotnet run -c Release --project benchmarks/Runner -- [section ...] [--quick]
-// Sections, in the order "all" runs them: hosts startup-jit startup-aot size throughput build analyzers generator report.
-// --variants=compose,... and --sizes=1000,... make the hosts section rebuild only those variants and sizes.
+// Sections, in the order "all" runs them: hosts startup-jit startup-r2r startup-aot size throughput build analyzers generator report.
+// --variants=compose,... --sizes=1000,... and --modes=jit,r2r,aot make the hosts section rebuild only those variants,
+// sizes and publish modes; --sizes also limits the start-up sections to those sizes (the other sizes' rows are kept). --rounds=N overrides the start-up sections' rounds (15 JIT and R2R, 31 AOT);
+// --throughput-rounds=N and --throughput-seconds=S those of the throughput section (10 rounds of 10 s).
 // Results go to benchmarks/results/results.json (a section run alone replaces only its own part), and "report" renders
 // docs/benchmarks.md and docs/benchmarks-ttfr.png from them. --quick runs a small smoke version into benchmarks/.work.
 using System.Diagnostics;
@@ -9,7 +11,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Compose.Benchmarks.Runner;
 
-var all = new[] { "hosts", "startup-jit", "startup-aot", "size", "throughput", "build", "analyzers", "generator", "report" };
+var all = new[] { "hosts", "startup-jit", "startup-r2r", "startup-aot", "size", "throughput", "build", "analyzers", "generator", "report" };
 var quick = args.Contains("--quick");
 
 // --variants=compose,handwritten limits the hosts section to rebuilding those variants (after a change to Compose).
@@ -20,6 +22,13 @@ var rebuild = args.FirstOrDefault(a => a.StartsWith("--variants=", StringCompari
 // --sizes=1000 limits the hosts section to those sizes.
 var onlySizes = args.FirstOrDefault(a => a.StartsWith("--sizes=", StringComparison.Ordinal)) is { } sizeList
     ? sizeList["--sizes=".Length..].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToHashSet()
+    : null;
+// --modes=jit,r2r limits the hosts section to those publish modes.
+var onlyModes = args.FirstOrDefault(a => a.StartsWith("--modes=", StringComparison.Ordinal)) is { } modeList
+    ? modeList["--modes=".Length..].Split(',').Select(m => Enum.GetValues<Mode>().Single(x => x.Slug() == m.ToLowerInvariant())).ToHashSet()
+    : null;
+int? Option(string name) => args.FirstOrDefault(a => a.StartsWith(name + "=", StringComparison.Ordinal)) is { } option
+    ? int.Parse(option[(name.Length + 1)..], CultureInfo.InvariantCulture)
     : null;
 var sections = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
 if (sections.Count == 0 || sections.Contains("all"))
@@ -38,14 +47,32 @@ var repository = FindRepository();
 var workspace = new Workspace(repository);
 int[] sizes = quick ? [10, 40] : [10, 100, 1000];
 var largest = sizes[^1];
-var jitRounds = quick ? 3 : 15;
-var aotRounds = quick ? 3 : 31;
+var jitRounds = Option("--rounds") ?? (quick ? 3 : 15);
+var aotRounds = Option("--rounds") ?? (quick ? 3 : 31);
+var throughputRounds = Option("--throughput-rounds") ?? (quick ? 2 : 10);
+var throughputSeconds = Option("--throughput-seconds") ?? (quick ? 2 : 10);
 var resultsFile = quick ? Path.Combine(workspace.Root, "results-quick.json") : Path.Combine(repository, "benchmarks", "results", "results.json");
 var reportFile = quick ? Path.Combine(workspace.Root, "benchmarks-quick.md") : Path.Combine(repository, "docs", "benchmarks.md");
 var chartFile = quick ? Path.Combine(workspace.Root, "benchmarks-ttfr.png") : Path.Combine(repository, "docs", "benchmarks-ttfr.png");
 var results = Results.Load(resultsFile);
 var peers = new[] { Variant.Carter, Variant.Mvc };
-var everyVariant = new[] { Variant.Compose, Variant.HandWritten, Variant.Carter, Variant.Mvc };
+
+// Base variants before the listening ones, which reuse their plugin libraries.
+var everyVariant = new[] { Variant.Compose, Variant.HandWritten, Variant.SameContract, Variant.Carter, Variant.Mvc, Variant.ComposeListening, Variant.SameContractListening };
+var sizeVariants = new[] { Variant.Compose, Variant.HandWritten, Variant.SameContract };
+
+// What the hosts section publishes: every variant JIT and ReadyToRun at every size; Native AOT for Compose and the two
+// hand-written variants at every size and for Carter and MVC at the smallest (enough to record whether they serve);
+// the listening hosts JIT only, from the middle size up (throughput at the middle size, start-up at the largest); and a
+// 1-plugin Native AOT host of Compose and of both hand-written variants for the fixed size overhead.
+IReadOnlyCollection<Mode> ModesOf(Variant variant, int plugins)
+{
+    IEnumerable<Mode> modes = plugins == 1 ? (sizeVariants.Contains(variant) ? [Mode.Aot] : [])
+        : variant.Listening() ? (plugins >= sizes[1] ? [Mode.Jit] : [])
+        : !peers.Contains(variant) || plugins == sizes[0] ? [Mode.Jit, Mode.ReadyToRun, Mode.Aot]
+        : [Mode.Jit, Mode.ReadyToRun];
+    return [.. modes.Where(m => onlyModes is null || onlyModes.Contains(m))];
+}
 var measured = sections.Any(s => s != "report");
 if (measured)
 {
@@ -62,34 +89,40 @@ if (sections.Contains("hosts") || results.Started == default)
 foreach (var section in sections)
 {
     Console.WriteLine($"== {section}");
+    var loadBefore = LoadAverage();
     var stopwatch = Stopwatch.StartNew();
     switch (section)
     {
         case "hosts":
             workspace.Pack();
-            foreach (var plugins in sizes.Where(n => onlySizes is null || onlySizes.Contains(n)))
+            foreach (var plugins in new[] { 1 }.Concat(sizes).Where(n => onlySizes is null || onlySizes.Contains(n)))
             {
                 foreach (var variant in everyVariant.Where(v => rebuild is null || rebuild.Contains(v)))
                 {
-                    // Carter and MVC are published AOT at the smallest size only: enough to record whether they serve.
-                    workspace.WriteAndPublish(variant, plugins, aot: !peers.Contains(variant) || plugins == sizes[0]);
+                    workspace.WriteAndPublish(variant, plugins, ModesOf(variant, plugins));
                 }
             }
 
             break;
         case "startup-jit":
-            results.Startup.RemoveAll(s => s.Mode == "JIT");
-            results.Startup.AddRange(await Sections.StartupAsync(workspace, sizes, aot: false, everyVariant, jitRounds));
-            break;
+        case "startup-r2r":
         case "startup-aot":
-            results.Startup.RemoveAll(s => s.Mode == "AOT");
-            results.Startup.AddRange(await Sections.StartupAsync(workspace, sizes, aot: true, everyVariant, aotRounds));
+            var mode = section switch { "startup-jit" => Mode.Jit, "startup-r2r" => Mode.ReadyToRun, _ => Mode.Aot };
+            var startSizes = sizes.Where(n => onlySizes is null || onlySizes.Contains(n)).ToList();
+            results.Startup.RemoveAll(s => s.Mode == mode.Display() && startSizes.Contains(s.Plugins));
+            results.Startup.AddRange(await Sections.StartupAsync(workspace, startSizes, mode, everyVariant, mode == Mode.Aot ? aotRounds : jitRounds));
+            results.Startup.Sort((a, b) => (a.Mode, a.Plugins, a.Variant).CompareTo((b.Mode, b.Plugins, b.Variant)));
             break;
         case "size":
-            results.Sizes = Sections.Sizes(workspace, sizes, [Variant.Compose, Variant.HandWritten]);
+            results.Sizes = Sections.Sizes(workspace, [1, .. sizes], sizeVariants);
             break;
         case "throughput":
-            (results.Throughput, results.ThroughputSetup) = await Sections.ThroughputAsync(workspace, sizes[1], rounds: quick ? 2 : 10, seconds: quick ? 2 : 10);
+            results.Throughput =
+            [
+                .. await Sections.ThroughputAsync(workspace, Variant.Compose, "composed", switchOffAndOn: true, sizes[1], throughputRounds, throughputSeconds),
+                .. await Sections.ThroughputAsync(workspace, Variant.ComposeListening, "composed, MeterProvider listening", switchOffAndOn: false, sizes[1], throughputRounds, throughputSeconds),
+            ];
+            results.ThroughputSetup = Sections.ThroughputSetup(sizes[1], throughputRounds, throughputSeconds);
             break;
         case "build":
             results.BuildTime = Sections.BuildTime(workspace, largest, rounds: quick ? 2 : 7);
@@ -113,9 +146,18 @@ foreach (var section in sections)
     }
 
     results.SectionSeconds[section] = Math.Round(stopwatch.Elapsed.TotalSeconds);
+    if (section != "report")
+    {
+        results.LoadAverage[section] = $"{loadBefore} → {LoadAverage()}";
+    }
+
     if (measured)
     {
         results.Finished = DateTimeOffset.UtcNow;
+
+        // Another run may have saved other sections meanwhile (a long hosts build beside a start-up run): merge into
+        // what the file holds now, replacing only what this section measured.
+        results = Results.Load(resultsFile).Merge(results, section, onlySizes);
         results.Save(resultsFile);
     }
 }
@@ -138,6 +180,10 @@ static string FindRepository()
 
     throw new InvalidOperationException("Run the runner from inside the Compose repository.");
 }
+
+// The machine is shared: the load averages beside each section say how quiet it was.
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
 static string Machine()
 {

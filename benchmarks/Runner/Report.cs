@@ -19,9 +19,11 @@ internal static class Report
         Line();
         Line("<!-- Written by benchmarks/run.sh (benchmarks/Runner/Report.cs) from benchmarks/results/results.json. Do not edit: rerun. -->");
         Line();
-        Line("Compose against what a team would otherwise write or pick: hand-written `MapGroup` code with the Request Delegate");
-        Line("Generator (RDG) switched on in the plugin libraries (the limit: the generated code should cost exactly this),");
-        Line("Carter 10.0.0 (`ICarterModule`, found by a run-time assembly scan) and MVC controllers (ApplicationParts).");
+        Line("Compose against what a team would otherwise write or pick: Compose's own contract written by hand (an instance class");
+        Line("per plugin behind an interface, registered in DI and mapped in a loop: the limit the generated code is held to),");
+        Line("static hand-written `MapGroup` code (the routes-only floor), both with the Request Delegate Generator (RDG) switched on");
+        Line("in the plugin libraries, Carter 10.0.0 (`ICarterModule`, found by a run-time assembly scan) and MVC controllers");
+        Line("(ApplicationParts), under JIT, ReadyToRun and Native AOT.");
         Line();
         Line("Every number below was printed by one command, on a fresh clone:");
         Line();
@@ -31,6 +33,13 @@ internal static class Report
         Line();
         Line(string.Create(Inv, $"Machine: {r.Machine}; .NET SDK {r.Sdk}, runtime {r.Runtime}. Run from {r.Started:yyyy-MM-dd HH:mm} to {r.Finished:HH:mm} UTC ({(r.Finished - r.Started).TotalMinutes:F0} min)."));
         Line("Raw results: [benchmarks/results/results.json](../benchmarks/results/results.json).");
+        if (r.LoadAverage.Count > 0)
+        {
+            Line();
+            Line("The machine is shared with other work: its load averages (1, 5, 15 min) at the start → end of each section were " +
+                string.Join("; ", r.LoadAverage.Select(l => $"{l.Key} {l.Value}")) + ". Compare ratios taken in the same rounds, not absolute times.");
+        }
+
         Line();
 
         Targets(r, Line);
@@ -47,16 +56,61 @@ internal static class Report
     {
         line("## Targets");
         line("");
+        line("Start-up ratios are medians of per-round ratios (each round starts every variant once); the range follows in brackets.");
+        line("");
         line("| target | measured | met |");
         line("| --- | --- | --- |");
-        var largest = r.Startup.Count == 0 ? 0 : r.Startup.Max(s => s.Plugins);
-        foreach (var mode in new[] { "JIT", "AOT" })
+        var sizes = r.Startup.Select(s => s.Plugins).Distinct().Order().ToList();
+        var largest = sizes.Count == 0 ? 0 : sizes[^1];
+        foreach (var mode in new[] { "JIT", "R2R" })
         {
-            var compose = Find(r, mode, largest, Variant.Compose);
-            if (compose?.RatioToHandWritten is { } ratio)
+            foreach (var n in sizes)
             {
-                line(string.Create(Inv, $"| time to first response, Compose ≤ 1.05× hand-written at N = {largest:N0}, {mode} | {ratio.Median:F3}× (median of per-pair ratios; {ratio.Min:F2}–{ratio.Max:F2}) | {Met(ratio.Median <= 1.05)} |"));
+                if (Find(r, mode, n, Variant.Compose)?.RatioToSameContract is { } ratio)
+                {
+                    line(string.Create(Inv, $"| time to first response, Compose ≤ 1.00× same-contract hand-written, {mode}, N = {n:N0} | {Show(ratio)} | {Met(ratio.Median <= 1.00)} |"));
+                }
             }
+        }
+
+        if (sizes.Count > 0 && Find(r, "JIT", sizes[0], Variant.Compose)?.RatioToHandWritten is { } fixedCost)
+        {
+            line(string.Create(Inv, $"| time to first response, Compose ≤ 1.02× static hand-written, JIT, N = {sizes[0]:N0} (fixed cost) | {Show(fixedCost)} | {Met(fixedCost.Median <= 1.02)} |"));
+        }
+
+        foreach (var n in sizes)
+        {
+            if (Find(r, "AOT", n, Variant.Compose)?.RatioToHandWritten is { } ratio)
+            {
+                line(string.Create(Inv, $"| time to first response, Compose ≤ 1.00× static hand-written, AOT, N = {n:N0} | {Show(ratio)} | {Met(ratio.Median <= 1.00)} |"));
+            }
+        }
+
+        foreach (var mode in new[] { "JIT", "R2R", "AOT" })
+        {
+            if (Find(r, mode, largest, Variant.Compose)?.RssRatioToSameContract is { } rss)
+            {
+                line(string.Create(Inv, $"| peak RSS, Compose ≤ 1.05× same-contract hand-written, {mode}, N = {largest:N0} | {Show(rss)} | {Met(rss.Median <= 1.05)} |"));
+            }
+        }
+
+        if (PerPlugin(r, Variant.Compose) is { } composeSize && PerPlugin(r, Variant.HandWritten) is { } handSize)
+        {
+            var same = PerPlugin(r, Variant.SameContract) is { } sameSize ? string.Create(Inv, $"; same-contract {sameSize / 1024:F2} KiB, {composeSize / sameSize:F3}×") : string.Empty;
+            line(string.Create(Inv, $"| AOT size per plugin, Compose ≤ 1.10× static hand-written | {composeSize / 1024:F2} KiB against {handSize / 1024:F2} KiB ({composeSize / handSize:F3}×){same} | {Met(composeSize <= handSize * 1.10)} |"));
+        }
+
+        if (Size(r, Variant.Compose, 1) is { } composeOne && Size(r, Variant.HandWritten, 1) is { } handOne)
+        {
+            var overhead = composeOne - handOne;
+            var same = Size(r, Variant.SameContract, 1) is { } sameOne ? string.Create(Inv, $"; against same-contract {(composeOne - sameOne) / 1024.0:F0} KiB") : string.Empty;
+            line(string.Create(Inv, $"| AOT fixed size overhead of Compose ≤ 256 KiB (1-plugin host against static hand-written) | {overhead / 1024.0:F0} KiB ({composeOne / 1048576.0:F2} against {handOne / 1048576.0:F2} MiB){same} | {Met(overhead <= 256 * 1024)} |"));
+        }
+
+        if (Find(r, "JIT", largest, Variant.ComposeListening) is { } listening && Find(r, "JIT", largest, Variant.Compose) is { } quiet
+            && ListenerCost(r, largest) is { } cost)
+        {
+            line(string.Create(Inv, $"| start-up with a MeterProvider listening does not regress > 1%, JIT, N = {largest:N0}: (Compose / same-contract, both listening) ÷ (Compose / same-contract, neither listening), per round | {Show(cost)}; Compose listening / same-contract listening {listening.RatioToSameContract?.Median:F3}×, not listening {quiet.RatioToSameContract?.Median:F3}× | {Met(cost.Median <= 1.01)} |"));
         }
 
         var composeJit = Find(r, "JIT", largest, Variant.Compose)?.Milliseconds;
@@ -91,16 +145,30 @@ internal static class Report
             line(string.Create(Inv, $"| generator full run for 1,000 plugins < 100 ms median | {full.Median} | {Met(fullMs < 100)} |"));
         }
 
-        if (PerPlugin(r, Variant.Compose) is { } composeSize && PerPlugin(r, Variant.HandWritten) is { } handSize)
-        {
-            line(string.Create(Inv, $"| AOT size per plugin within 10% of hand-written | {composeSize / 1024:F1} KiB against {handSize / 1024:F1} KiB ({composeSize / handSize:F3}×) | {Met(composeSize <= handSize * 1.10)} |"));
-        }
-
         line("");
         line("Where a target is not met, [benchmarks-investigation.md](benchmarks-investigation.md) has what was found, what changed");
         line("(with before and after figures) and what is left.");
         line("");
     }
+
+    /// <summary>
+    /// The listener's start-up cost to Compose at <paramref name="plugins"/>, JIT: per round, Compose's ratio to the
+    /// same-contract host when both run the MeterProvider, divided by the same ratio when neither does. The SDK's own
+    /// start-up cost is in both numerator hosts and cancels; what remains is what listening costs Compose's composition.
+    /// </summary>
+    private static Spread? ListenerCost(Results r, int plugins)
+    {
+        var rounds = new[] { Variant.Compose, Variant.SameContract, Variant.ComposeListening, Variant.SameContractListening }
+            .Select(v => Find(r, "JIT", plugins, v)?.RoundMilliseconds).ToList();
+        if (rounds.Any(x => x is null) || rounds.Select(x => x!.Count).Distinct().Count() != 1)
+        {
+            return null;
+        }
+
+        return Spread.Of([.. Enumerable.Range(0, rounds[0]!.Count).Select(i => rounds[2]![i] / rounds[3]![i] / (rounds[0]![i] / rounds[1]![i]))]);
+    }
+
+    private static string Show(Spread ratio) => string.Create(Inv, $"{ratio.Median:F3}× ({ratio.Min:F2}–{ratio.Max:F2})");
 
     private static void TestHostsSection(Action<string> line)
     {
@@ -111,14 +179,18 @@ internal static class Report
         line("`JsonSerializerContext` in a shared Contracts library, registered once by the host) and `POST /echo` (a JSON record in and out),");
         line("all under `/api/plugins/{id}/`. Every host is `WebApplication.CreateSlimBuilder`, `InvariantGlobalization`, the");
         line("`appsettings.json` of `dotnet new web` (Information logging to the console), published `-c Release`: framework-dependent");
-        line("for JIT, `-p:PublishAot=true` for Native AOT. The variants differ only in how the plugins are written and composed:");
+        line("for JIT, framework-dependent with `-r linux-x64 -p:PublishReadyToRun=true` for ReadyToRun (R2R: the app's and the plugin");
+        line("libraries' assemblies precompiled by crossgen2; the shared framework is ReadyToRun already), `-p:PublishAot=true` for");
+        line("Native AOT. The variants differ only in how the plugins are written and composed:");
         line("");
         line("| variant | plugin library | host |");
         line("| --- | --- | --- |");
         line("| Compose | `[ServerPlugin(\"p-0001\")]` class implementing `IServerPlugin`, references the Compose.Abstractions package (which switches RDG on) | `AddServerPlugins(configuration)`, `MapServerPlugins()` (generated) |");
-        line("| hand-written | static class per plugin mapping a `MapGroup(\"/api/plugins/p-0001\")`, RDG switched on in the library | calls each library's `MapAll(app)` |");
+        line("| same-contract hand-written | the limit for generated code: Compose's contract by hand, an instance class per plugin implementing an `IPlugin { string Id; void Map(IEndpointRouteBuilder) }` interface, RDG switched on | each library's `services.AddSingleton<IPlugin, P0001>()` per plugin; `foreach (var p in app.Services.GetServices<IPlugin>()) p.Map(app.MapGroup(\"/api/plugins/\" + p.Id))` |");
+        line("| static hand-written | the routes-only floor: a static class per plugin mapping a `MapGroup(\"/api/plugins/p-0001\")`, RDG switched on in the library | calls each library's `MapAll(app)` |");
         line($"| Carter | `ICarterModule` per plugin mapping the same group, Carter {TestHosts.CarterVersion}, as Carter's documentation shows (no RDG) | `AddCarter()`, `MapCarter()` |");
         line("| MVC | `[ApiController]` per plugin with three actions | `AddControllers()`, `MapControllers()` |");
+        line($"| Compose, listener / same-contract, listener | the Compose / same-contract libraries | the same host plus an OpenTelemetry MeterProvider (OpenTelemetry.Extensions.Hosting {TestHosts.OpenTelemetryVersion}, Instrumentation.AspNetCore {TestHosts.OpenTelemetryAspNetCoreVersion}): `AddAspNetCoreInstrumentation()` (the `Microsoft.AspNetCore.Hosting` and Kestrel meters), `AddMeter(\"Compose\")`, a `PeriodicExportingMetricReader` every {TestHosts.ExportIntervalMilliseconds} ms into an exporter that reads every point and sends nothing (no network or console cost measured); JIT only |");
         line("");
     }
 
@@ -129,12 +201,13 @@ internal static class Report
         line("From process start to the first 200 from the last plugin's `GET /items/42` (its body checked), polling every");
         line("millisecond with a new connection each time; peak RSS is the process's `VmHWM` at that moment. Each size and mode");
         line("starts every variant once as an unmeasured warm-up, then runs rounds that start each variant once, the order rotating");
-        line("from round to round. The ratio is taken per round against the hand-written host started in the same round, and the");
-        line("table gives its median and its range: the machine's noise shows in the range.");
+        line("from round to round. Ratios are taken per round against the hosts started in the same round (the same-contract host");
+        line("with the same listener setting; the static host; Compose), and the tables give their median and range: the machine's");
+        line("noise shows in the range. Carter's and MVC's ratio to Compose is how many times longer they take.");
         line("");
         line($"![time to first response against N]({Path.GetFileName(chartFile)})");
         line("");
-        foreach (var mode in new[] { "JIT", "AOT" })
+        foreach (var mode in new[] { "JIT", "R2R", "AOT" })
         {
             var rows = r.Startup.Where(s => s.Mode == mode).OrderBy(s => s.Plugins).ThenBy(s => s.Variant).ToList();
             if (rows.Count == 0)
@@ -142,30 +215,31 @@ internal static class Report
                 continue;
             }
 
-            line($"### {mode}");
+            line($"### {(mode == "R2R" ? "ReadyToRun" : mode)}");
             line("");
-            line("| N | variant | rounds | time to first response, median (min–max), ms | ratio to hand-written, median (min–max) | peak RSS, median, MiB |");
-            line("| ---: | --- | ---: | ---: | ---: | ---: |");
+            line("| N | variant | rounds | time to first response, median (min–max), ms | ratio to same-contract | ratio to static | ratio to Compose | peak RSS, median, MiB | RSS ratio to same-contract |");
+            line("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var s in rows)
             {
                 if (s.Failure is not null)
                 {
-                    line(string.Create(Inv, $"| {s.Plugins:N0} | {s.Variant.Display()} | – | does not serve: {Escape(s.Failure)} | – | – |"));
+                    line(string.Create(Inv, $"| {s.Plugins:N0} | {s.Variant.Display()} | – | does not serve: {Escape(s.Failure)} | – | – | – | – | – |"));
                     continue;
                 }
 
-                var ratio = s.RatioToHandWritten is { } q ? string.Create(Inv, $"{q.Median:F3} ({q.Min:F2}–{q.Max:F2})") : "1";
-                line(string.Create(Inv, $"| {s.Plugins:N0} | {s.Variant.Display()} | {s.Runs} | {s.Milliseconds!.Median:F1} ({s.Milliseconds.Min:F1}–{s.Milliseconds.Max:F1}) | {ratio} | {s.PeakRssMiB!.Median:F1} |"));
+                static string Cell(Spread? q) => q is null ? "–" : string.Create(Inv, $"{q.Median:F3} ({q.Min:F2}–{q.Max:F2})");
+                var toStatic = s.Variant.Listening() ? null : s.RatioToHandWritten;
+                line(string.Create(Inv, $"| {s.Plugins:N0} | {s.Variant.Display()} | {s.Runs} | {s.Milliseconds!.Median:F1} ({s.Milliseconds.Min:F1}–{s.Milliseconds.Max:F1}) | {Cell(s.RatioToSameContract)} | {Cell(toStatic)} | {Cell(s.RatioToCompose)} | {s.PeakRssMiB!.Median:F1} | {Cell(s.RssRatioToSameContract)} |"));
             }
 
             line("");
         }
 
-        var aotOnly = r.Startup.Where(s => s.Mode == "AOT").Select(s => s.Variant).Distinct().ToList();
-        if (aotOnly.Count > 0)
+        if (r.Startup.Any(s => s.Mode == "AOT"))
         {
             line("Under AOT, Carter and MVC are published and started at the smallest N only, to record whether they serve (their");
-            line("publish warns that they use reflection the trimmer cannot follow); Compose and the hand-written host at every N.");
+            line("publish warns that they use reflection the trimmer cannot follow); Compose and the hand-written hosts at every N.");
+            line("The listening hosts run under JIT only: their row against the same-contract host is against the listening one.");
             line("");
         }
     }
@@ -293,17 +367,18 @@ internal static class Report
 
         line("## Native AOT size");
         line("");
-        line("The size of the published native executable. Per plugin: the growth from the smallest to the largest N divided by the");
-        line("plugins added.");
+        line("The size of the published native executable. Per plugin: the growth from N = 10 to the largest N divided by the");
+        line("plugins added. The 1-plugin hosts give the fixed overhead: what Compose's runtime adds to a host before any plugin.");
         line("");
-        line("| variant | " + string.Join(" | ", r.Sizes.Select(s => s.Plugins).Distinct().Order().Select(n => string.Create(Inv, $"N = {n:N0}, MiB"))) + " | per plugin, KiB |");
-        line("| --- |" + string.Concat(r.Sizes.Select(s => s.Plugins).Distinct().Select(_ => " ---: |")) + " ---: |");
+        var sizes = r.Sizes.Select(s => s.Plugins).Distinct().Order().ToList();
+        line("| variant | " + string.Join(" | ", sizes.Select(n => string.Create(Inv, $"N = {n:N0}, MiB"))) + " | per plugin, KiB | N = 1 against static hand-written, KiB |");
+        line("| --- |" + string.Concat(sizes.Select(_ => " ---: |")) + " ---: | ---: |");
         foreach (var variant in r.Sizes.Select(s => s.Variant).Distinct().Order())
         {
-            var cells = r.Sizes.Select(s => s.Plugins).Distinct().Order()
-                .Select(n => r.Sizes.FirstOrDefault(s => s.Variant == variant && s.Plugins == n) is { } s ? string.Create(Inv, $"{s.Bytes / 1048576.0:F2}") : "–");
-            var per = PerPlugin(r, variant) is { } bytes ? string.Create(Inv, $"{bytes / 1024:F2}") : "–";
-            line($"| {variant.Display()} | {string.Join(" | ", cells)} | {per} |");
+            var cells = sizes.Select(n => Size(r, variant, n) is { } bytes ? string.Create(Inv, $"{bytes / 1048576.0:F2}") : "–");
+            var per = PerPlugin(r, variant) is { } perPlugin ? string.Create(Inv, $"{perPlugin / 1024:F2}") : "–";
+            var fixedOverhead = Size(r, variant, 1) is { } one && Size(r, Variant.HandWritten, 1) is { } floor ? string.Create(Inv, $"{(one - floor) / 1024.0:F0}") : "–";
+            line($"| {variant.Display()} | {string.Join(" | ", cells)} | {per} | {fixedOverhead} |");
         }
 
         line("");
@@ -323,6 +398,9 @@ internal static class Report
         {
             [Variant.Compose] = Colors.Blue,
             [Variant.HandWritten] = Colors.Black,
+            [Variant.SameContract] = Colors.Gray,
+            [Variant.ComposeListening] = Colors.DarkCyan,
+            [Variant.SameContractListening] = Colors.DarkGray,
             [Variant.Carter] = Colors.OrangeRed,
             [Variant.Mvc] = Colors.Green,
         };
@@ -337,8 +415,8 @@ internal static class Report
             scatter.Color = palette[group.Key.Variant];
             scatter.LineWidth = 2;
             scatter.MarkerSize = 8;
-            scatter.LinePattern = group.Key.Mode == "AOT" ? LinePattern.Dashed : LinePattern.Solid;
-            scatter.MarkerShape = group.Key.Mode == "AOT" ? MarkerShape.OpenSquare : MarkerShape.FilledCircle;
+            scatter.LinePattern = group.Key.Mode switch { "AOT" => LinePattern.Dashed, "R2R" => LinePattern.Dotted, _ => LinePattern.Solid };
+            scatter.MarkerShape = group.Key.Mode switch { "AOT" => MarkerShape.OpenSquare, "R2R" => MarkerShape.OpenCircle, _ => MarkerShape.FilledCircle };
         }
 
         var xTicks = new ScottPlot.TickGenerators.NumericManual();
@@ -367,10 +445,12 @@ internal static class Report
     private static StartupResult? Find(Results r, string mode, int plugins, Variant variant) =>
         r.Startup.FirstOrDefault(s => s.Mode == mode && s.Plugins == plugins && s.Variant == variant && s.Failure is null);
 
-    /// <summary>Bytes per plugin: (size at the largest N − size at the smallest N) / (plugins added).</summary>
+    private static long? Size(Results r, Variant variant, int plugins) => r.Sizes.FirstOrDefault(s => s.Variant == variant && s.Plugins == plugins)?.Bytes;
+
+    /// <summary>Bytes per plugin: (size at the largest N − size at the smallest N of at least 10) / (plugins added).</summary>
     private static double? PerPlugin(Results r, Variant variant)
     {
-        var sizes = r.Sizes.Where(s => s.Variant == variant).OrderBy(s => s.Plugins).ToList();
+        var sizes = r.Sizes.Where(s => s.Variant == variant && s.Plugins >= 10).OrderBy(s => s.Plugins).ToList();
         return sizes.Count < 2 ? null : (double)(sizes[^1].Bytes - sizes[0].Bytes) / (sizes[^1].Plugins - sizes[0].Plugins);
     }
 

@@ -21,14 +21,27 @@ internal sealed record Spread(double Median, double Min, double Max)
 }
 
 /// <summary>Start-up of one variant at one size and mode, over all rounds.</summary>
-/// <param name="Mode">"JIT" or "AOT".</param>
+/// <param name="Mode">"JIT", "R2R" or "AOT".</param>
 /// <param name="Milliseconds">Time from process start to the first 200 from the last plugin's route.</param>
 /// <param name="PeakRssMiB">VmHWM when that response arrived.</param>
-/// <param name="RatioToHandWritten">Per-round ratio of this variant's time to the hand-written host's time in the same round.</param>
+/// <param name="RatioToHandWritten">Per-round ratio of this variant's time to the static hand-written host's time in the same round.</param>
 /// <param name="Failure">Why the variant does not serve in this mode, when it does not.</param>
 internal sealed record StartupResult(
     string Mode, int Plugins, Variant Variant, int Runs,
-    Spread? Milliseconds, Spread? PeakRssMiB, Spread? RatioToHandWritten, string? Failure);
+    Spread? Milliseconds, Spread? PeakRssMiB, Spread? RatioToHandWritten, string? Failure)
+{
+    /// <summary>Per-round ratio of this variant's time to the same-contract host with the same listener setting (<see cref="VariantNames.SameContractOf"/>).</summary>
+    public Spread? RatioToSameContract { get; init; }
+
+    /// <summary>Per-round ratio of this variant's time to Compose's (without listener) in the same round.</summary>
+    public Spread? RatioToCompose { get; init; }
+
+    /// <summary>Per-round ratio of this variant's peak RSS to the same-contract host's.</summary>
+    public Spread? RssRatioToSameContract { get; init; }
+
+    /// <summary>Every round's time in round order, so ratios between any two variants of a size can be taken per round.</summary>
+    public IReadOnlyList<double>? RoundMilliseconds { get; init; }
+}
 
 /// <summary>A bounded wrk run's figures: one route, one phase.</summary>
 internal sealed record ThroughputResult(string Phase, string Route, string Path, Spread RequestsPerSecond, Spread P99Milliseconds, Spread? RatioToDirect);
@@ -79,6 +92,9 @@ internal sealed class Results
 
     public string IncrementalTests { get; set; } = string.Empty;
 
+    /// <summary>The machine's 1-, 5- and 15-minute load averages (/proc/loadavg) when each section started and ended.</summary>
+    public Dictionary<string, string> LoadAverage { get; set; } = [];
+
     /// <summary>How long each section of the run took, in seconds.</summary>
     public Dictionary<string, double> SectionSeconds { get; set; } = [];
 
@@ -88,6 +104,59 @@ internal sealed class Results
         Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>
+    /// This file's results with the part <paramref name="section"/> measured taken from <paramref name="run"/> (start-up
+    /// rows only of the run's mode and of <paramref name="sizes"/> when given), and the run's machine and timings.
+    /// </summary>
+    public Results Merge(Results run, string section, IReadOnlySet<int>? sizes)
+    {
+        Machine = run.Machine;
+        Runtime = run.Runtime;
+        Sdk = run.Sdk;
+        Finished = run.Finished;
+        if (section == "hosts" || Started == default)
+        {
+            Started = run.Started;
+        }
+
+        SectionSeconds[section] = run.SectionSeconds[section];
+        if (run.LoadAverage.TryGetValue(section, out var load))
+        {
+            LoadAverage[section] = load;
+        }
+
+        switch (section)
+        {
+            case "startup-jit" or "startup-r2r" or "startup-aot":
+                var mode = section switch { "startup-jit" => "JIT", "startup-r2r" => "R2R", _ => "AOT" };
+                bool Mine(StartupResult s) => s.Mode == mode && (sizes is null || sizes.Contains(s.Plugins));
+                Startup.RemoveAll(Mine);
+                Startup.AddRange(run.Startup.Where(Mine));
+                Startup.Sort((a, b) => (a.Mode, a.Plugins, a.Variant).CompareTo((b.Mode, b.Plugins, b.Variant)));
+                break;
+            case "size":
+                Sizes = run.Sizes;
+                break;
+            case "throughput":
+                Throughput = run.Throughput;
+                ThroughputSetup = run.ThroughputSetup;
+                break;
+            case "build":
+                BuildTime = run.BuildTime;
+                break;
+            case "analyzers":
+                AnalyzerShare = run.AnalyzerShare;
+                break;
+            case "generator":
+                Generator = run.Generator;
+                GeneratorSteps = run.GeneratorSteps;
+                IncrementalTests = run.IncrementalTests;
+                break;
+        }
+
+        return this;
+    }
 
     public static Results Load(string path) =>
         File.Exists(path) ? JsonSerializer.Deserialize<Results>(File.ReadAllText(path), Options) ?? new Results() : new Results();

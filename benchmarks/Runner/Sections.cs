@@ -12,11 +12,12 @@ internal static partial class Sections
     /// <summary>
     /// Time to first response and peak RSS: per size, one discarded warm-up start per variant, then
     /// <paramref name="rounds"/> rounds that start every variant once, the order rotating each round so no variant
-    /// always goes first. Ratios are per round against the hand-written host of the same round.
+    /// always goes first. Ratios are per round against the hosts of the same round: the static hand-written one, the
+    /// same-contract one with the same listener setting, and Compose.
     /// </summary>
-    public static async Task<List<StartupResult>> StartupAsync(Workspace workspace, IReadOnlyList<int> sizes, bool aot, IReadOnlyList<Variant> variants, int rounds)
+    public static async Task<List<StartupResult>> StartupAsync(Workspace workspace, IReadOnlyList<int> sizes, Mode mode, IReadOnlyList<Variant> variants, int rounds)
     {
-        var mode = aot ? "AOT" : "JIT";
+        var name = mode.Display();
         var results = new List<StartupResult>();
         foreach (var plugins in sizes)
         {
@@ -25,7 +26,7 @@ internal static partial class Sections
             var serving = new List<Variant>();
             foreach (var variant in variants)
             {
-                var executable = workspace.Executable(variant, plugins, aot);
+                var executable = workspace.Executable(variant, plugins, mode);
                 if (!File.Exists(executable))
                 {
                     continue;
@@ -38,9 +39,14 @@ internal static partial class Sections
                 }
                 catch (HostDidNotServeException e)
                 {
-                    Console.WriteLine($"  {mode} N={plugins} {variant.Display()}: does not serve: {e.Message}");
-                    results.Add(new StartupResult(mode, plugins, variant, 0, null, null, null, e.Message));
+                    Console.WriteLine($"  {name} N={plugins} {variant.Display()}: does not serve: {e.Message}");
+                    results.Add(new StartupResult(name, plugins, variant, 0, null, null, null, e.Message));
                 }
+            }
+
+            if (serving.Count == 0)
+            {
+                continue;
             }
 
             var samples = serving.ToDictionary(v => v, _ => new List<StartSample>());
@@ -49,24 +55,31 @@ internal static partial class Sections
                 var order = serving.Skip(round % serving.Count).Concat(serving.Take(round % serving.Count));
                 foreach (var variant in order)
                 {
-                    samples[variant].Add(await Startup.MeasureAsync(workspace.Executable(variant, plugins, aot), path, expected));
+                    samples[variant].Add(await Startup.MeasureAsync(workspace.Executable(variant, plugins, mode), path, expected));
                 }
             }
+
+            Spread? Ratio(Variant variant, Variant against, Func<StartSample, double> value) =>
+                variant != against && samples.TryGetValue(against, out var other)
+                    ? Spread.Of(samples[variant].Zip(other, (a, b) => value(a) / value(b)).ToList())
+                    : null;
 
             foreach (var variant in serving)
             {
                 var mine = samples[variant];
-                Spread? ratio = null;
-                if (variant != Variant.HandWritten && samples.TryGetValue(Variant.HandWritten, out var hand))
+                var result = new StartupResult(name, plugins, variant, mine.Count,
+                    Spread.Of(mine.Select(s => s.Milliseconds).ToList()), Spread.Of(mine.Select(s => s.PeakRssMiB).ToList()),
+                    Ratio(variant, Variant.HandWritten, s => s.Milliseconds), null)
                 {
-                    ratio = Spread.Of(mine.Zip(hand, (a, b) => a.Milliseconds / b.Milliseconds).ToList());
-                }
-
-                var result = new StartupResult(mode, plugins, variant, mine.Count,
-                    Spread.Of(mine.Select(s => s.Milliseconds).ToList()), Spread.Of(mine.Select(s => s.PeakRssMiB).ToList()), ratio, null);
+                    RatioToSameContract = Ratio(variant, variant.SameContractOf(), s => s.Milliseconds),
+                    RatioToCompose = Ratio(variant, Variant.Compose, s => s.Milliseconds),
+                    RssRatioToSameContract = Ratio(variant, variant.SameContractOf(), s => s.PeakRssMiB),
+                    RoundMilliseconds = [.. mine.Select(s => Math.Round(s.Milliseconds, 2))],
+                };
                 results.Add(result);
+                static string Show(Spread? q) => q is null ? "     -" : string.Create(Inv, $"{q.Median,6:F3}");
                 Console.WriteLine(string.Create(Inv,
-                    $"  {mode} N={plugins} {variant.Display(),-13} median {result.Milliseconds!.Median,8:F1} ms  RSS {result.PeakRssMiB!.Median,6:F1} MiB  ratio {(ratio is null ? "-" : $"{ratio.Median:F3} ({ratio.Min:F2}-{ratio.Max:F2})")}"));
+                    $"  {name} N={plugins,-4} {variant.Display(),-26} median {result.Milliseconds!.Median,8:F1} ms  RSS {result.PeakRssMiB!.Median,6:F1} MiB  /same-contract {Show(result.RatioToSameContract)}  /static {Show(result.RatioToHandWritten)}  /Compose {Show(result.RatioToCompose)}  RSS/same-contract {Show(result.RssRatioToSameContract)}"));
             }
         }
 
@@ -77,19 +90,20 @@ internal static partial class Sections
     public static List<SizeResult> Sizes(Workspace workspace, IReadOnlyList<int> sizes, IReadOnlyList<Variant> variants) =>
         [.. from variant in variants
             from plugins in sizes
-            let file = new FileInfo(workspace.Executable(variant, plugins, aot: true))
+            let file = new FileInfo(workspace.Executable(variant, plugins, Mode.Aot))
             where file.Exists
             select new SizeResult(variant, plugins, file.Length)];
 
     /// <summary>
     /// Requests/s and p99 latency with wrk (one thread, 16 connections, <paramref name="seconds"/> s per run, loopback;
     /// the server pinned to CPU 0 and wrk to CPU 1, so the two never compete for a core) through plugin p-0001's GET /ping and GET /items/{id} and through the same handlers mapped directly on the app,
-    /// alternating, <paramref name="rounds"/> rounds; then plugin p-0001 is switched off and on again by editing
-    /// appsettings.json and the plugin routes are measured again against the direct ones.
+    /// alternating, <paramref name="rounds"/> rounds, in the JIT-published host of <paramref name="variant"/>; then, when
+    /// <paramref name="switchOffAndOn"/>, plugin p-0001 is switched off and on again by editing appsettings.json and the
+    /// plugin routes are measured again against the direct ones. Phases are named after <paramref name="phase"/>.
     /// </summary>
-    public static async Task<(List<ThroughputResult> Results, string Setup)> ThroughputAsync(Workspace workspace, int plugins, int rounds, int seconds)
+    public static async Task<List<ThroughputResult>> ThroughputAsync(Workspace workspace, Variant variant, string phase, bool switchOffAndOn, int plugins, int rounds, int seconds)
     {
-        var executable = workspace.Executable(Variant.Compose, plugins, aot: false);
+        var executable = workspace.Executable(variant, plugins, Mode.Jit);
         var directory = Path.GetDirectoryName(executable)!;
         var settings = Path.Combine(directory, "appsettings.json");
         var original = await File.ReadAllTextAsync(settings);
@@ -114,7 +128,11 @@ internal static partial class Sections
                 Wrk(baseUrl + direct, 5);
             }
 
-            results.AddRange(Measure("composed", routes, baseUrl, rounds, seconds));
+            results.AddRange(Measure(phase, routes, baseUrl, rounds, seconds));
+            if (!switchOffAndOn)
+            {
+                return results;
+            }
 
             // Switch the plugin off and on again through a configuration reload, as an operator would.
             await File.WriteAllTextAsync(settings, SetEnabled(original, false));
@@ -126,7 +144,7 @@ internal static partial class Sections
                 Wrk(baseUrl + plugin, 5);
             }
 
-            results.AddRange(Measure("switched off and on again", routes, baseUrl, rounds, seconds));
+            results.AddRange(Measure(phase + ", switched off and on again", routes, baseUrl, rounds, seconds));
         }
         finally
         {
@@ -135,9 +153,12 @@ internal static partial class Sections
             await process.WaitForExitAsync();
         }
 
-        var setup = string.Create(Inv, $"Compose host with {plugins} plugins (JIT, framework-dependent Release publish) pinned to CPU {ServerCpu}; `taskset -c {WrkCpu} wrk -t1 -c16 -d{seconds}s --latency`; {rounds} alternating rounds per route and phase; wrk {WrkVersion()}.");
-        return (results, setup);
+        return results;
     }
+
+    /// <summary>How the throughput section ran, for the page.</summary>
+    public static string ThroughputSetup(int plugins, int rounds, int seconds) =>
+        string.Create(Inv, $"Compose hosts with {plugins} plugins (JIT, framework-dependent Release publish) pinned to CPU {ServerCpu}; `taskset -c {WrkCpu} wrk -t1 -c16 -d{seconds}s --latency`; {rounds} alternating rounds per route and phase; wrk {WrkVersion()}.");
 
     private static List<ThroughputResult> Measure(string phase, (string Route, string Plugin, string Direct)[] routes, string baseUrl, int rounds, int seconds)
     {
@@ -163,7 +184,7 @@ internal static partial class Sections
             var ratio = Spread.Of(viaPlugin.Zip(viaDirect, (p, d) => p.Rps / d.Rps).ToList());
             results.Add(new ThroughputResult(phase, route, plugin, Spread.Of(viaPlugin.Select(s => s.Rps).ToList()), Spread.Of(viaPlugin.Select(s => s.P99).ToList()), ratio));
             results.Add(new ThroughputResult(phase, route, direct, Spread.Of(viaDirect.Select(s => s.Rps).ToList()), Spread.Of(viaDirect.Select(s => s.P99).ToList()), null));
-            Console.WriteLine(string.Create(Inv, $"  {phase,-26} {route,-16} plugin {results[^2].RequestsPerSecond.Median,9:F0} req/s  direct {results[^1].RequestsPerSecond.Median,9:F0} req/s  ratio {ratio.Median:F3} ({ratio.Min:F3}-{ratio.Max:F3})"));
+            Console.WriteLine(string.Create(Inv, $"  {phase,-40} {route,-16} plugin {results[^2].RequestsPerSecond.Median,9:F0} req/s  direct {results[^1].RequestsPerSecond.Median,9:F0} req/s  ratio {ratio.Median:F3} ({ratio.Min:F3}-{ratio.Max:F3})"));
         }
 
         return results;

@@ -10,14 +10,53 @@ internal enum Variant
     /// <summary>[ServerPlugin] classes in libraries that reference the Compose.Abstractions package; the generator composes them.</summary>
     Compose,
 
-    /// <summary>The limit: one static class per plugin mapping a route group, called from Program.cs, RDG on in the libraries.</summary>
+    /// <summary>The routes-only floor: one static class per plugin mapping a route group, called from Program.cs, RDG on in the libraries.</summary>
     HandWritten,
+
+    /// <summary>
+    /// The limit for generated code (issue 16): Compose's contract written by hand, an instance class per plugin behind an
+    /// interface, registered with <c>AddSingleton&lt;IPlugin, P0001&gt;()</c> and mapped in a loop over <c>GetServices&lt;IPlugin&gt;()</c>.
+    /// </summary>
+    SameContract,
 
     /// <summary>Carter 10.0.0: ICarterModule classes found by the run-time assembly scan of AddCarter().</summary>
     Carter,
 
     /// <summary>MVC controllers found through ApplicationParts.</summary>
     Mvc,
+
+    /// <summary>The Compose host with an OpenTelemetry MeterProvider listening (issue 13 item 8); the Compose plugin libraries.</summary>
+    ComposeListening,
+
+    /// <summary>The same-contract host with the same MeterProvider; the same-contract plugin libraries.</summary>
+    SameContractListening,
+}
+
+/// <summary>How a host is published and run.</summary>
+internal enum Mode
+{
+    /// <summary>Framework-dependent, everything JIT-compiled at run time.</summary>
+    Jit,
+
+    /// <summary>Framework-dependent with <c>PublishReadyToRun</c>: the app's assemblies precompiled, the JIT for the rest.</summary>
+    ReadyToRun,
+
+    /// <summary>Native AOT.</summary>
+    Aot,
+}
+
+internal static class ModeNames
+{
+    /// <summary>The name in results.json and the tables: JIT, R2R, AOT.</summary>
+    public static string Display(this Mode mode) => mode switch
+    {
+        Mode.Jit => "JIT",
+        Mode.ReadyToRun => "R2R",
+        Mode.Aot => "AOT",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
+
+    public static string Slug(this Mode mode) => mode.Display().ToLowerInvariant();
 }
 
 internal static class VariantNames
@@ -25,13 +64,30 @@ internal static class VariantNames
     public static string Display(this Variant variant) => variant switch
     {
         Variant.Compose => "Compose",
-        Variant.HandWritten => "hand-written",
+        Variant.HandWritten => "static hand-written",
+        Variant.SameContract => "same-contract hand-written",
         Variant.Carter => "Carter",
         Variant.Mvc => "MVC",
+        Variant.ComposeListening => "Compose, listener",
+        Variant.SameContractListening => "same-contract, listener",
         _ => throw new ArgumentOutOfRangeException(nameof(variant)),
     };
 
     public static string Slug(this Variant variant) => variant.ToString().ToLowerInvariant();
+
+    /// <summary>The variant whose plugin libraries a host uses: a listening host differs from its base in Program.cs only.</summary>
+    public static Variant Libraries(this Variant variant) => variant switch
+    {
+        Variant.ComposeListening => Variant.Compose,
+        Variant.SameContractListening => Variant.SameContract,
+        _ => variant,
+    };
+
+    /// <summary>Whether the host runs an OpenTelemetry MeterProvider.</summary>
+    public static bool Listening(this Variant variant) => variant is Variant.ComposeListening or Variant.SameContractListening;
+
+    /// <summary>The same-contract host a variant's start-up is held against: the one with the same listener setting.</summary>
+    public static Variant SameContractOf(this Variant variant) => variant.Listening() ? Variant.SameContractListening : Variant.SameContract;
 }
 
 /// <summary>
@@ -76,7 +132,11 @@ internal static class TestHosts
     /// <summary>Writes the host for <paramref name="variant"/> with <paramref name="plugins"/> plugins into <paramref name="directory"/>.</summary>
     /// <param name="composeVersion">The Compose.Abstractions package version in the island's feed.</param>
     /// <returns>The host project's path.</returns>
-    public static string Write(string directory, Variant variant, int plugins, string composeVersion)
+    /// <param name="libraryDirectory">
+    /// Where the plugin libraries and Contracts are: <paramref name="directory"/>, or, for a listening variant, the
+    /// directory of its base variant (<see cref="VariantNames.Libraries"/>), which must have been written first.
+    /// </param>
+    public static string Write(string directory, string libraryDirectory, Variant variant, int plugins, string composeVersion)
     {
         if (Directory.Exists(directory))
         {
@@ -84,25 +144,36 @@ internal static class TestHosts
         }
 
         Directory.CreateDirectory(directory);
-        WriteContracts(Path.Combine(directory, "Contracts"));
-
         var libraries = (plugins + PluginsPerLibrary - 1) / PluginsPerLibrary;
-        for (var library = 0; library < libraries; library++)
+        if (variant.Libraries() == variant)
         {
-            var first = (library * PluginsPerLibrary) + 1;
-            var last = Math.Min(plugins, first + PluginsPerLibrary - 1);
-            WriteLibrary(Path.Combine(directory, LibraryName(library)), variant, library, first, last, composeVersion);
+            WriteContracts(Path.Combine(directory, "Contracts"), variant);
+            for (var library = 0; library < libraries; library++)
+            {
+                var first = (library * PluginsPerLibrary) + 1;
+                var last = Math.Min(plugins, first + PluginsPerLibrary - 1);
+                WriteLibrary(Path.Combine(directory, LibraryName(library)), variant, library, first, last, composeVersion);
+            }
+        }
+        else if (!File.Exists(Path.Combine(libraryDirectory, "Contracts", "Contracts.csproj")))
+        {
+            throw new InvalidOperationException($"{variant.Display()} uses the plugin libraries of {variant.Libraries().Display()}: write that host first ({libraryDirectory}).");
         }
 
-        return WriteHost(Path.Combine(directory, "Host"), variant, libraries, composeVersion);
+        var relative = Path.GetRelativePath(Path.Combine(directory, "Host"), libraryDirectory);
+        return WriteHost(Path.Combine(directory, "Host"), relative, variant, libraries, composeVersion);
     }
 
     private static string LibraryName(int library) => string.Create(CultureInfo.InvariantCulture, $"Bench.Plugins{library:D2}");
 
-    private static void WriteContracts(string directory)
+    private static void WriteContracts(string directory, Variant variant)
     {
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "Contracts.csproj"), """
+
+        // The same-contract variant's plugin interface lives beside the records, so Contracts references ASP.NET Core there only.
+        var sameContract = variant == Variant.SameContract;
+        var framework = sameContract ? """<ItemGroup><FrameworkReference Include="Microsoft.AspNetCore.App" /></ItemGroup>""" : string.Empty;
+        File.WriteAllText(Path.Combine(directory, "Contracts.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <TargetFramework>net10.0</TargetFramework>
@@ -110,8 +181,23 @@ internal static class TestHosts
                 <AssemblyName>Bench.Contracts</AssemblyName>
                 <IsAotCompatible>true</IsAotCompatible>
               </PropertyGroup>
+              {framework}
             </Project>
             """);
+        var pluginInterface = sameContract
+            ? """
+
+            /// <summary>A plugin of the same-contract hand-written host: an instance in DI, mapped onto its own route group.</summary>
+            public interface IPlugin
+            {
+                /// <summary>The plugin id, the last segment of its route prefix.</summary>
+                string Id { get; }
+
+                /// <summary>Maps the plugin's routes onto <paramref name="group"/> (/api/plugins/{Id}).</summary>
+                void Map(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder group);
+            }
+            """
+            : string.Empty;
         File.WriteAllText(Path.Combine(directory, "Contracts.cs"), """
             using System.Text.Json;
             using System.Text.Json.Serialization;
@@ -129,7 +215,7 @@ internal static class TestHosts
             [JsonSerializable(typeof(Item))]
             [JsonSerializable(typeof(Message))]
             public sealed partial class BenchJsonContext : JsonSerializerContext;
-            """);
+            """ + pluginInterface);
     }
 
     private static void WriteLibrary(string directory, Variant variant, int library, int first, int last, string composeVersion)
@@ -145,7 +231,7 @@ internal static class TestHosts
 
         // The hand-written limit switches the Request Delegate Generator on in its libraries, as Compose's package
         // does for plugin libraries; Carter and MVC libraries are written as their documentation shows.
-        var rdg = variant == Variant.HandWritten
+        var rdg = variant is Variant.HandWritten or Variant.SameContract
             ? """
                 <EnableRequestDelegateGenerator>true</EnableRequestDelegateGenerator>
                 <InterceptorsNamespaces>$(InterceptorsNamespaces);Microsoft.AspNetCore.Http.Generated</InterceptorsNamespaces>
@@ -192,6 +278,30 @@ internal static class TestHosts
                     public static void MapAll(IEndpointRouteBuilder app)
                     {
                 {{calls}}    }
+                }
+                """);
+        }
+
+        if (variant == Variant.SameContract)
+        {
+            var registrations = new StringBuilder();
+            for (var index = first; index <= last; index++)
+            {
+                registrations.Append(CultureInfo.InvariantCulture, $"        services.AddSingleton<IPlugin, P{index:D4}>();\n");
+            }
+
+            File.WriteAllText(Path.Combine(directory, "PluginServices.cs"), $$"""
+                using Bench.Contracts;
+                using Microsoft.Extensions.DependencyInjection;
+
+                namespace {{name}};
+
+                /// <summary>Registers every plugin of this library as an <see cref="IPlugin"/>.</summary>
+                public static class PluginServices
+                {
+                    public static void AddAll(IServiceCollection services)
+                    {
+                {{registrations}}    }
                 }
                 """);
         }
@@ -251,6 +361,27 @@ internal static class TestHosts
                 {{handlers}}
                 }
                 """,
+            Variant.SameContract => $$"""
+                using Bench.Contracts;
+                using Microsoft.AspNetCore.Builder;
+                using Microsoft.AspNetCore.Routing;
+
+                namespace {{ns}};
+
+                public sealed class P{{index:D4}} : IPlugin
+                {
+                    public string Id => "{{id}}";
+
+                    public void Map(IEndpointRouteBuilder group)
+                    {
+                        group.MapGet("/ping", Ping);
+                        group.MapGet("/items/{id:int}", GetItem);
+                        group.MapPost("/echo", Echo);
+                    }
+
+                {{handlers}}
+                }
+                """,
             Variant.Carter => $$"""
                 using Bench.Contracts;
                 using Carter;
@@ -296,23 +427,41 @@ internal static class TestHosts
         };
     }
 
-    private static string WriteHost(string directory, Variant variant, int libraries, string composeVersion)
+    /// <summary>The OpenTelemetry packages of the listening hosts (the versions the repository's sample host uses).</summary>
+    public const string OpenTelemetryVersion = "1.20.1";
+
+    public const string OpenTelemetryAspNetCoreVersion = "1.20.2";
+
+    /// <summary>How often the listening hosts' metric reader collects and exports, in milliseconds.</summary>
+    public const int ExportIntervalMilliseconds = 1000;
+
+    private static string WriteHost(string directory, string libraries, Variant variant, int libraryCount, string composeVersion)
     {
         Directory.CreateDirectory(directory);
         var projectReferences = new StringBuilder();
-        for (var library = 0; library < libraries; library++)
+        for (var library = 0; library < libraryCount; library++)
         {
-            projectReferences.Append(CultureInfo.InvariantCulture, $"    <ProjectReference Include=\"../{LibraryName(library)}/{LibraryName(library)}.csproj\" />\n");
+            projectReferences.Append(CultureInfo.InvariantCulture, $"    <ProjectReference Include=\"{libraries}/{LibraryName(library)}/{LibraryName(library)}.csproj\" />\n");
         }
 
-        var packages = variant switch
+        var packages = new StringBuilder();
+        if (variant.Libraries() == Variant.Compose)
         {
-            Variant.Compose => $"""    <PackageReference Include="Compose.Abstractions" Version="{composeVersion}" />""",
-            Variant.Carter => $"""    <PackageReference Include="Carter" Version="{CarterVersion}" />""",
-            _ => string.Empty,
-        };
+            packages.Append(CultureInfo.InvariantCulture, $"""    <PackageReference Include="Compose.Abstractions" Version="{composeVersion}" />""").Append('\n');
+        }
 
-        // Identical settings for every variant; PublishAot is given on the command line of the AOT publish only.
+        if (variant == Variant.Carter)
+        {
+            packages.Append(CultureInfo.InvariantCulture, $"""    <PackageReference Include="Carter" Version="{CarterVersion}" />""").Append('\n');
+        }
+
+        if (variant.Listening())
+        {
+            packages.Append(CultureInfo.InvariantCulture, $"""    <PackageReference Include="OpenTelemetry.Extensions.Hosting" Version="{OpenTelemetryVersion}" />""").Append('\n');
+            packages.Append(CultureInfo.InvariantCulture, $"""    <PackageReference Include="OpenTelemetry.Instrumentation.AspNetCore" Version="{OpenTelemetryAspNetCoreVersion}" />""").Append('\n');
+        }
+
+        // Identical settings for every variant; PublishAot and PublishReadyToRun are given on the command line of their publish only.
         File.WriteAllText(Path.Combine(directory, "Host.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk.Web">
               <PropertyGroup>
@@ -325,9 +474,8 @@ internal static class TestHosts
                 <InterceptorsNamespaces>$(InterceptorsNamespaces);Microsoft.AspNetCore.Http.Generated</InterceptorsNamespaces>
               </PropertyGroup>
               <ItemGroup>
-                <ProjectReference Include="../Contracts/Contracts.csproj" />
-            {projectReferences}{packages}
-              </ItemGroup>
+                <ProjectReference Include="{libraries}/Contracts/Contracts.csproj" />
+            {projectReferences}{packages}  </ItemGroup>
             </Project>
             """);
 
@@ -345,10 +493,18 @@ internal static class TestHosts
             """);
         WriteUnrelated(directory, 0);
 
-        var (services, map) = variant switch
+        var (services, map) = variant.Libraries() switch
         {
             Variant.Compose => ("builder.Services.AddServerPlugins(builder.Configuration);", "app.MapServerPlugins();"),
-            Variant.HandWritten => (string.Empty, string.Join("\n", Enumerable.Range(0, libraries).Select(l => $"{LibraryName(l)}.PluginRoutes.MapAll(app);"))),
+            Variant.HandWritten => (string.Empty, string.Join("\n", Enumerable.Range(0, libraryCount).Select(l => $"{LibraryName(l)}.PluginRoutes.MapAll(app);"))),
+            Variant.SameContract => (
+                string.Join("\n", Enumerable.Range(0, libraryCount).Select(l => $"{LibraryName(l)}.PluginServices.AddAll(builder.Services);")),
+                """
+                foreach (var p in app.Services.GetServices<IPlugin>())
+                {
+                    p.Map(app.MapGroup("/api/plugins/" + p.Id));
+                }
+                """),
             Variant.Carter => ("builder.Services.AddCarter();", "app.MapCarter();"),
             Variant.Mvc => (
                 "builder.Services.AddControllers().AddJsonOptions(options => options.JsonSerializerOptions.TypeInfoResolverChain.Insert(0, BenchJsonContext.Default));",
@@ -356,25 +512,67 @@ internal static class TestHosts
             _ => throw new ArgumentOutOfRangeException(nameof(variant)),
         };
 
+        // The listening hosts collect metrics as a production host would (ASP.NET Core's hosting and Kestrel meters through
+        // the AspNetCore instrumentation, and Compose's meter, named "Compose"), into an exporter that reads every point of
+        // every collection and sends nothing anywhere, so no network or console cost is measured.
+        var telemetry = variant.Listening()
+            ? string.Create(CultureInfo.InvariantCulture, $"""
+                builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddMeter("Compose")
+                    .AddReader(new PeriodicExportingMetricReader(new DiscardingExporter(), exportIntervalMilliseconds: {ExportIntervalMilliseconds})));
+                """)
+            : string.Empty;
+        var exporter = variant.Listening()
+            ? """
+
+            /// <summary>Reads every metric point of a collection, as an exporter serializing them would, and keeps nothing.</summary>
+            internal sealed class DiscardingExporter : BaseExporter<Metric>
+            {
+                private long points;
+
+                public override ExportResult Export(in Batch<Metric> batch)
+                {
+                    foreach (var metric in batch)
+                    {
+                        foreach (ref readonly var point in metric.GetMetricPoints())
+                        {
+                            points += point.Tags.Count + 1;
+                        }
+                    }
+
+                    return points >= 0 ? ExportResult.Success : ExportResult.Failure;
+                }
+            }
+            """
+            : string.Empty;
+
         // The throughput benchmark compares a plugin route with the same handler mapped directly on the app.
-        var direct = variant is Variant.Compose or Variant.HandWritten
+        var direct = variant.Libraries() is Variant.Compose or Variant.HandWritten or Variant.SameContract
             ? $"""
               app.MapGet("/direct/ping", {LibraryName(0)}.P0001.Ping);
               app.MapGet("/direct/items/{"{id:int}"}", {LibraryName(0)}.P0001.GetItem);
               """
             : string.Empty;
-        var usings = variant == Variant.Carter ? "using Carter;\n" : string.Empty;
+        var usings = variant switch
+        {
+            Variant.Carter => "using Carter;\n",
+            _ when variant.Listening() => "using OpenTelemetry;\nusing OpenTelemetry.Metrics;\n",
+            _ => string.Empty,
+        };
         File.WriteAllText(Path.Combine(directory, "Program.cs"), $"""
             using Bench.Contracts;
             {usings}
             var builder = WebApplication.CreateSlimBuilder(args);
             builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, BenchJsonContext.Default));
+            {telemetry}
             {services}
 
             var app = builder.Build();
             {map}
             {direct}
             app.Run();
+            {exporter}
             """);
         return Path.Combine(directory, "Host.csproj");
     }

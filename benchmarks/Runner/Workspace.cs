@@ -39,10 +39,10 @@ internal sealed class Workspace
 
     public string HostDirectory(Variant variant, int plugins) => Path.Combine(Hosts, string.Create(CultureInfo.InvariantCulture, $"{variant.Slug()}-{plugins}"));
 
-    public string PublishDirectory(Variant variant, int plugins, bool aot) =>
-        Path.Combine(Output, string.Create(CultureInfo.InvariantCulture, $"{variant.Slug()}-{plugins}-{(aot ? "aot" : "jit")}"));
+    public string PublishDirectory(Variant variant, int plugins, Mode mode) =>
+        Path.Combine(Output, string.Create(CultureInfo.InvariantCulture, $"{variant.Slug()}-{plugins}-{mode.Slug()}"));
 
-    public string Executable(Variant variant, int plugins, bool aot) => Path.Combine(PublishDirectory(variant, plugins, aot), TestHosts.HostAssembly);
+    public string Executable(Variant variant, int plugins, Mode mode) => Path.Combine(PublishDirectory(variant, plugins, mode), TestHosts.HostAssembly);
 
     /// <summary>Packs Compose.Abstractions (Release) into the feed with a version no earlier run used, so no NuGet cache can serve a stale package.</summary>
     public void Pack()
@@ -58,29 +58,42 @@ internal sealed class Workspace
         TestHosts.WriteIsland(Hosts, Feed);
     }
 
-    /// <summary>Writes the host and publishes it framework-dependent (JIT) and, when asked, as a Native AOT executable.</summary>
-    public void WriteAndPublish(Variant variant, int plugins, bool aot)
+    /// <summary>Writes the host and publishes it in each of <paramref name="modes"/> (in the order given).</summary>
+    public void WriteAndPublish(Variant variant, int plugins, IReadOnlyCollection<Mode> modes)
     {
-        var project = TestHosts.Write(HostDirectory(variant, plugins), variant, plugins, ComposeVersion);
-        Publish(variant, plugins, project, aot: false);
-        if (aot)
+        if (modes.Count == 0)
         {
-            Publish(variant, plugins, project, aot: true);
+            return;
+        }
+
+        var project = TestHosts.Write(HostDirectory(variant, plugins), HostDirectory(variant.Libraries(), plugins), variant, plugins, ComposeVersion);
+        foreach (var mode in modes)
+        {
+            Publish(variant, plugins, project, mode);
         }
     }
 
-    private void Publish(Variant variant, int plugins, string project, bool aot)
+    private void Publish(Variant variant, int plugins, string project, Mode mode)
     {
-        var output = PublishDirectory(variant, plugins, aot);
+        var output = PublishDirectory(variant, plugins, mode);
         if (Directory.Exists(output))
         {
             Directory.Delete(output, recursive: true);
         }
 
-        var result = Shell.DotNet(Path.GetDirectoryName(project)!, "publish", project, "-c", "Release", "-o", output, $"-p:PublishAot={(aot ? "true" : "false")}");
-        Log($"publish-{variant.Slug()}-{plugins}-{(aot ? "aot" : "jit")}", result.Output);
+        // JIT: framework-dependent, portable. ReadyToRun: framework-dependent for linux-x64, every published assembly
+        // precompiled by crossgen2 (the shared framework is ReadyToRun already). AOT: Native AOT for the machine's RID.
+        string[] arguments = mode switch
+        {
+            Mode.Jit => ["-p:PublishAot=false"],
+            Mode.ReadyToRun => ["-p:PublishAot=false", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true"],
+            Mode.Aot => ["-p:PublishAot=true"],
+            _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+        };
+        var result = Shell.DotNet(Path.GetDirectoryName(project)!, ["publish", project, "-c", "Release", "-o", output, .. arguments]);
+        Log($"publish-{variant.Slug()}-{plugins}-{mode.Slug()}", result.Output);
         result.EnsureSuccess();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  published {variant.Display()} N={plugins} {(aot ? "AOT" : "JIT")} in {result.Elapsed.TotalSeconds:F0} s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  published {variant.Display()} N={plugins} {mode.Display()} in {result.Elapsed.TotalSeconds:F0} s"));
     }
 
     /// <summary>Keeps a command's full output under .work/logs.</summary>

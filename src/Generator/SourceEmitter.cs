@@ -6,11 +6,6 @@ namespace Compose.Generator;
 /// <summary>Writes C# from the models. Touches no Roslyn symbol; output depends only on its input, in a stable order.</summary>
 internal static class SourceEmitter
 {
-    // The separators of the descriptor table, as Compose.Hosting.ServerPluginSet decodes it (the generator cannot
-    // reference that runtime assembly).
-    private const char FieldSeparator = '\u001F';
-    private const char RecordSeparator = '\u001E';
-
     private static readonly string GeneratedCodeAttribute =
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"Compose.Generator\", \"{ComposeGenerator.Version}\")]";
 
@@ -82,33 +77,37 @@ internal static class SourceEmitter
 
         foreach (var plugin in plugins)
         {
-            header.Append($"//   {plugin.Id}: {plugin.DisplayTypeName} ({plugin.AssemblyName} {plugin.Version})\n");
+            header.Append($"//   {plugin.Id}: {plugin.DisplayTypeName} ({CommentText(plugin.AssemblyName)} {CommentText(plugin.Version)})\n");
         }
 
-        // One UTF-8 literal for the whole table: a concatenation of one literal per plugin cost the compiler 1.3-2 s
-        // at 1,000 plugins (docs/benchmarks-investigation.md).
-        var table = new StringBuilder();
-        if (plugins.Count == 0)
-        {
-            table.Append("global::System.ReadOnlySpan<byte>.Empty;");
-        }
-        else
-        {
-            table.Append('"');
-            foreach (var plugin in plugins)
-            {
-                AppendTableRecord(table, plugin);
-            }
-
-            table.Append("\"u8;");
-        }
-
-        var types = new SourceWriter(3);
+        var descriptors = new SourceWriter(3);
         var constructors = new SourceWriter(3);
         for (var i = 0; i < plugins.Count; i++)
         {
-            types.Line($"{i} => typeof({plugins[i].TypeName}), // {plugins[i].Id}");
+            descriptors.Line($"{i} => {DescriptorCall(plugins[i])},");
             WriteConstructorCall(constructors, i, plugins[i]);
+        }
+
+        var exitAsync = new SourceWriter(2);
+        if (plugins.Any(p => p.HasExitAsync))
+        {
+            exitAsync
+                .Line()
+                .Line("/// <inheritdoc/>")
+                .Line("protected override bool HasExitAsync(int index) => index switch")
+                .Line("{")
+                .Indent();
+            for (var i = 0; i < plugins.Count; i++)
+            {
+                if (plugins[i].HasExitAsync)
+                {
+                    exitAsync.Line($"{i} => true, // {plugins[i].Id}");
+                }
+            }
+
+            exitAsync.Line("_ => false,")
+                .Outdent()
+                .Line("};");
         }
 
         // What the start-up check looks up before any InitAsync runs: each injected constructor parameter (the plugin's
@@ -235,24 +234,21 @@ internal static class SourceEmitter
                     /// <summary>Gets the one instance.</summary>
                     public static ComposedServerPlugins Instance { get; } = new();
 
-                    /// <summary>
-                    /// One record per plugin, in the order of the list at the top of this file, ended by U+001E, of ten fields,
-                    /// each ended by U+001F: id, name, description, assembly, version, environments, entry script, web assets path,
-                    /// flags, dependencies. Decoded once at start-up.
-                    /// </summary>
-                    protected override global::System.ReadOnlySpan<byte> Table =>
-                        {{table}}
+                    /// <inheritdoc/>
+                    protected override int Count => {{plugins.Count}};
 
                     // The plugins' own code is called from here: a plugin class, its constructor or its ConfigureServices may
                     // be [Obsolete], which is the plugin author's business, not a warning in this application's build.
             #pragma warning disable CS0612, CS0618
 
+                    // new(id, name, description, class, assembly, version), then by name what the plugin has of environments,
+                    // entry script with web assets path, and dependencies.
                     /// <inheritdoc/>
-                    protected override global::System.Type GetPluginType(int index) => index switch
+                    protected override global::Compose.ServerPluginDescriptor GetDescriptor(int index) => index switch
                     {
-            {{types}}            _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+            {{descriptors}}            _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
                     };
-
+            {{exitAsync}}
                     /// <inheritdoc/>
                     protected override global::Compose.IServerPlugin CreatePlugin(int index, global::System.IServiceProvider services) => index switch
                     {
@@ -268,32 +264,42 @@ internal static class SourceEmitter
         return text.Replace("\r\n", "\n");
     }
 
-    /// <summary>Appends the plugin's record of the descriptor table, as the text of a string literal (the format is ServerPluginSet's).</summary>
-    private static void AppendTableRecord(StringBuilder text, PluginModel plugin)
+    /// <summary>
+    /// The plugin's <c>new ServerPluginDescriptor(...)</c>: the six values every plugin has, positionally, then the
+    /// optional ones it has, by name. Every string is a C# literal, so every value arrives exactly as the build read it.
+    /// </summary>
+    private static string DescriptorCall(PluginModel plugin)
     {
-        var fields = new[]
+        var call = new StringBuilder("new(")
+            .Append(SourceWriter.Literal(plugin.Id)).Append(", ")
+            .Append(SourceWriter.Literal(plugin.Name)).Append(", ")
+            .Append(SourceWriter.Literal(plugin.Description)).Append(", ")
+            .Append("typeof(").Append(plugin.TypeName).Append("), ")
+            .Append(SourceWriter.Literal(plugin.AssemblyName)).Append(", ")
+            .Append(SourceWriter.Literal(plugin.Version));
+        if (plugin.Environments.Count > 0)
         {
-            plugin.Id,
-            plugin.Name ?? string.Empty,
-            plugin.Description ?? string.Empty,
-            plugin.AssemblyName,
-            plugin.Version,
-            string.Join(",", plugin.Environments),
-            plugin.EntryScript ?? string.Empty,
-            plugin.EntryScript is null ? string.Empty : plugin.WebAssetsPath ?? string.Empty,
-            plugin.HasExitAsync ? "ExitAsync" : string.Empty,
-            string.Join(",", plugin.DependsOn),
-        };
-        foreach (var field in fields)
-        {
-            // The separators cannot be part of a value (they are control characters no name needs): a space instead.
-            var value = field.Replace(FieldSeparator, ' ').Replace(RecordSeparator, ' ');
-            var literal = SymbolDisplay.FormatLiteral(value, quote: true);
-            text.Append(literal, 1, literal.Length - 2).Append("\\u001F");
+            call.Append(", environments: ").Append(StringArray(plugin.Environments));
         }
 
-        text.Append("\\u001E");
+        if (plugin.EntryScript is not null)
+        {
+            call.Append(", entryScript: ").Append(SourceWriter.Literal(plugin.EntryScript))
+                .Append(", webAssetsPath: ").Append(SourceWriter.Literal(plugin.WebAssetsPath));
+        }
+
+        if (plugin.DependsOn.Count > 0)
+        {
+            call.Append(", dependsOn: ").Append(StringArray(plugin.DependsOn));
+        }
+
+        return call.Append(')').ToString();
     }
+
+    /// <summary>Text for a line comment: line breaks and other control characters escaped as in a C# literal, so a value from metadata cannot end the comment.</summary>
+    private static string CommentText(string value) => SymbolDisplay.FormatLiteral(value, quote: false);
+
+    private static string StringArray(IEnumerable<string> values) => "new string[] { " + string.Join(", ", values.Select(SourceWriter.Literal)) + " }";
 
     private static void WriteConstructorCall(SourceWriter w, int index, PluginModel plugin)
     {

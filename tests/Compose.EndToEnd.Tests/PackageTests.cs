@@ -106,8 +106,8 @@ public sealed class PackageTests(PackedFeedFixture feed)
         var generated = Directory.GetFiles(objDirectory, "Compose.Host.g.cs", SearchOption.AllDirectories);
         Assert.True(generated.Length == 1, $"Expected one Compose.Host.g.cs under {objDirectory}, found {generated.Length}:{Environment.NewLine}{string.Join(Environment.NewLine, Directory.GetFiles(objDirectory, "*.g.cs", SearchOption.AllDirectories))}");
         var hostSource = File.ReadAllText(generated[0]);
-        Assert.Contains("\"hello-world\\u001F", hostSource, StringComparison.Ordinal); // its record opens the descriptor table
-        Assert.Contains("\\u001Ellm-proxy\\u001F", hostSource, StringComparison.Ordinal);
+        Assert.Contains("=> new(\"hello-world\", ", hostSource, StringComparison.Ordinal); // its descriptor
+        Assert.Contains("=> new(\"llm-proxy\", ", hostSource, StringComparison.Ordinal);
         Assert.Contains("global::HelloWorld.HelloWorldPlugin", hostSource, StringComparison.Ordinal);
         Assert.Contains("global::LlmProxy.LlmProxyPlugin", hostSource, StringComparison.Ordinal);
         Assert.Contains(feed.Version, hostSource, StringComparison.Ordinal); // written by the packed generator

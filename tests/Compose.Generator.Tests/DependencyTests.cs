@@ -108,7 +108,7 @@ public sealed class DependencyTests
     }
 
     [Fact]
-    public void TheTableIsInDependencyOrder_TiesById_AndCarriesTheDependencies()
+    public void TheDescriptorsAreInDependencyOrder_TiesById_AndCarryTheDependencies()
     {
         var library = BuildLibrary("Vendor.Set", $$"""
             [ServerPlugin("a-stats", DependsOn = ["z-store", "m-tags"])] public sealed class Stats : IServerPlugin { {{Init}} }
@@ -121,10 +121,10 @@ public sealed class DependencyTests
         Assert.Empty(result.Diagnostics);
         Assert.Empty(CompilerProblems(output));
         var host = GeneratedSource(result, "Compose.Host.g.cs");
-        var order = new[] { "b-free", "z-store", "m-tags", "a-stats" }.Select(id => host.IndexOf(id + "\\u001F", StringComparison.Ordinal)).ToList();
+        var order = new[] { "b-free", "z-store", "m-tags", "a-stats" }.Select(id => host.IndexOf($"=> new(\"{id}\", ", StringComparison.Ordinal)).ToList();
         Assert.All(order, index => Assert.True(index >= 0, host));
         Assert.Equal(order.OrderBy(i => i), order);
-        Assert.Contains("z-store,m-tags\\u001F\\u001E", host, StringComparison.Ordinal);
+        Assert.Contains("\"0.0.0.0\", dependsOn: new string[] { \"z-store\", \"m-tags\" }),", host, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -59,9 +59,10 @@ public sealed class GeneratedSourceSnapshotTests
             }
             """);
 
-        Assert.True(host.IndexOf("\"aardvark\\u001F", StringComparison.Ordinal) < host.IndexOf("\\u001Emy_plugin-2\\u001F", StringComparison.Ordinal));
-        Assert.True(host.IndexOf("\\u001Emy_plugin-2\\u001F", StringComparison.Ordinal) < host.IndexOf("\\u001Ezebra\\u001F", StringComparison.Ordinal));
-        Assert.Contains("Quotes \\\"escaped\\\" and a\\nnew line\\u001F", host, StringComparison.Ordinal);
+        Assert.Contains("0 => new(\"aardvark\", ", host, StringComparison.Ordinal);
+        Assert.Contains("1 => new(\"my_plugin-2\", ", host, StringComparison.Ordinal);
+        Assert.Contains("2 => new(\"zebra\", ", host, StringComparison.Ordinal);
+        Assert.Contains("\"Quotes \\\"escaped\\\" and a\\nnew line\", ", host, StringComparison.Ordinal);
         Snapshot.Match(Scrub(host));
     }
 
@@ -160,8 +161,8 @@ public sealed class GeneratedSourceSnapshotTests
             """);
         var (result, _) = Run(Compile("Acme.Host", OutputKind.ConsoleApplication, [library], "public static class Nothing { }"));
 
-        Assert.Contains("\\u001FDevelopment\\u001F", host, StringComparison.Ordinal);
-        Assert.Contains("\\u001FDevelopment,Staging\\u001F", GeneratedSource(result, HostFile), StringComparison.Ordinal);
+        Assert.Contains(", environments: new string[] { \"Development\" })", host, StringComparison.Ordinal);
+        Assert.Contains(", environments: new string[] { \"Development\", \"Staging\" })", GeneratedSource(result, HostFile), StringComparison.Ordinal);
         Snapshot.Match(Scrub(host));
     }
 

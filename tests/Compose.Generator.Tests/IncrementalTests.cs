@@ -86,7 +86,7 @@ public sealed class IncrementalTests
         var run = driver.RunGenerators(edited).GetRunResult();
 
         Assert.Equal(IncrementalStepRunReason.Modified, run.Results.Single().TrackedSteps[TrackingNames.Host].Single().Outputs.Single().Reason);
-        Assert.Contains("\\u001FRenamed\\u001F", GeneratedSource(run, "Compose.Host.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("new(\"cached\", \"Renamed\", ", GeneratedSource(run, "Compose.Host.g.cs"), StringComparison.Ordinal);
         Assert.Contains("Name = \"Renamed\"", GeneratedSource(run, "Compose.Manifest.g.cs"), StringComparison.Ordinal);
     }
 }

@@ -3,11 +3,11 @@ using Compose.Hosting;
 
 namespace Compose.Integration.Tests;
 
-/// <summary>The descriptor table the generator writes, decoded by the runtime: what goes in comes out.</summary>
+/// <summary>The descriptors the generator writes, as the runtime reads them: what goes in comes out.</summary>
 public sealed class ServerPluginSetTests
 {
     [Fact]
-    public void GeneratedTableDecodesToTheAttributesValues()
+    public void GeneratedDescriptorsCarryTheAttributesValues()
     {
         var descriptors = ComposedServerPlugins.Instance.Descriptors.ToDictionary(d => d.Id);
 
@@ -34,14 +34,12 @@ public sealed class ServerPluginSetTests
     }
 
     [Fact]
-    public void TextSurvivesTheTableExactlyExceptTheSeparators()
+    public void TextSurvivesTheGeneratedCodeExactly()
     {
         var awkward = ComposedServerPlugins.Instance.Descriptors.Single(d => d.Id == "awkward-text");
 
         Assert.Equal("Ünïcödé \"quoted\" \\ name ✓", awkward.Name);
-
-        // U+001F and U+001E delimit the table; the generator writes a space for them (documented on ServerPluginSet).
-        Assert.Equal("Line one\nline two\ttab, 𝄞 and a separator here", awkward.Description);
+        Assert.Equal("Line one\nline two\ttab, 𝄞, separators\u001F\u001E, NUL\0, \r\u0085\u2028\u2029 and a lone \uD800 surrogate", awkward.Description);
     }
 
     [Fact]
@@ -51,66 +49,62 @@ public sealed class ServerPluginSetTests
 
         Assert.True(ours.Count > 2);
         Assert.All(ours, d => Assert.Same(ours[0].AssemblyName, d.AssemblyName));
+        Assert.All(ours, d => Assert.Same(ours[0].Version, d.Version));
     }
 
     [Fact]
-    public void HandBuiltTableDecodesEveryField()
+    public void DescriptorsAreCreatedOnce_InIndexOrder()
     {
-        var set = new TableSet(
-            "a\u001FAlpha\u001FFirst\u001FAcme.A\u001F1.2.3\u001FDevelopment,Staging\u001Fmain.js\u001F_content/Acme.A\u001FExitAsync\u001F\u001F\u001E"u8 +
-            "b\u001F\u001F\u001FAcme.A\u001F1.2.3\u001F\u001F\u001F\u001F\u001Fa,c\u001F\u001E"u8);
+        var set = new HandWrittenSet(2);
 
-        var descriptors = set.Descriptors;
+        var first = set.Descriptors;
+        var second = set.Descriptors;
 
-        Assert.Equal(2, descriptors.Count);
-        var a = descriptors[0];
-        Assert.Equal(("a", "Alpha", "First", "Acme.A", "1.2.3"), (a.Id, a.Name, a.Description, a.AssemblyName, a.Version));
-        Assert.Equal(["Development", "Staging"], a.Environments);
-        Assert.Equal(("main.js", "_content/Acme.A"), (a.EntryScript, a.WebAssetsPath));
-        Assert.Equal(typeof(TableSet.PluginA), a.PluginType);
-        var b = descriptors[1];
-        Assert.Equal(("b", "b", string.Empty), (b.Id, b.Name, b.Description));
-        Assert.Empty(b.Environments);
-        Assert.Null(b.EntryScript);
-        Assert.Same(a.Version, b.Version);
-        Assert.Empty(a.DependsOn);
-        Assert.Equal(["a", "c"], b.DependsOn);
+        Assert.Equal(["a", "b"], first.Select(d => d.Id));
+        Assert.Equal([0, 1], set.Requested);
+        Assert.Same(first[0], second[0]);
+        Assert.Equal(typeof(HandWrittenSet.PluginA), first[0].PluginType);
     }
 
     [Fact]
-    public void EmptyTableHasNoPlugins() => Assert.Empty(new TableSet([]).Descriptors);
+    public void EmptySetHasNoPlugins() => Assert.Empty(new HandWrittenSet(0).Descriptors);
 
-    [Theory]
-    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F", "not ended by U+001E")]
-    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001E", "does not have 10 fields")]
-    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001E", "does not have 10 fields")]
-    [InlineData("a\u001FAlpha\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001F\u001Fextra\u001E", "does not have 10 fields")]
-    public void MalformedTableNamesTheProblem(string table, string problem)
+    [Fact]
+    public void NegativeCountIsAnErrorNamingTheSet()
     {
-        var set = new TableSet(System.Text.Encoding.UTF8.GetBytes(table));
+        var error = Assert.Throws<InvalidOperationException>(() => new HandWrittenSet(-1).Descriptors);
 
-        var error = Assert.Throws<InvalidOperationException>(() => set.Descriptors);
-
-        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
-        Assert.Contains("rebuild", error.Message, StringComparison.Ordinal);
+        Assert.Contains("HandWrittenSet.Count is -1", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A set written by hand in the generated shape.</summary>
-    private sealed class TableSet(byte[] table) : ServerPluginSet
+    [Fact]
+    public void NullDescriptorIsAnErrorNamingTheIndex()
     {
-        public TableSet(ReadOnlySpan<byte> table)
-            : this(table.ToArray())
+        var error = Assert.Throws<InvalidOperationException>(() => new HandWrittenSet(3).Descriptors);
+
+        Assert.Contains("GetDescriptor(2) returned null", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A set written by hand in the generated shape; its third descriptor is null.</summary>
+    private sealed class HandWrittenSet(int count) : ServerPluginSet
+    {
+        public List<int> Requested { get; } = [];
+
+        protected override int Count => count;
+
+        protected override ServerPluginDescriptor GetDescriptor(int index)
         {
+            Requested.Add(index);
+            return index switch
+            {
+                0 => new("a", "Alpha", "First", typeof(PluginA), "Acme.A", "1.2.3"),
+                1 => new("b", null, null, typeof(ProbePlugin), "Acme.A", "1.2.3", dependsOn: new string[] { "a" }),
+                2 => null!,
+                _ => throw new ArgumentOutOfRangeException(nameof(index)),
+            };
         }
 
-        protected override ReadOnlySpan<byte> Table => table;
-
-        protected override Type GetPluginType(int index) => index switch
-        {
-            0 => typeof(PluginA),
-            1 => typeof(ProbePlugin),
-            _ => throw new ArgumentOutOfRangeException(nameof(index)),
-        };
+        protected override bool HasExitAsync(int index) => index == 1;
 
         protected override IServerPlugin CreatePlugin(int index, IServiceProvider services) => throw new NotSupportedException();
 

@@ -200,7 +200,9 @@ public sealed class BadServicesPlugin : IServerPlugin
     public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-[ServerPlugin("awkward-text", Name = "Ünïcödé \"quoted\" \\ name ✓", Description = "Line one\nline two\ttab, 𝄞 and a separator\u001Fhere")]
+// Every kind of text a C# literal must escape: quotes, backslashes, line breaks of every kind, NUL, the former table's
+// separators (U+001F, U+001E) and a lone surrogate (valid in a .NET string, not in UTF-8).
+[ServerPlugin("awkward-text", Name = "Ünïcödé \"quoted\" \\ name ✓", Description = "Line one\nline two\ttab, 𝄞, separators\u001F\u001E, NUL\0, \r\u0085\u2028\u2029 and a lone \uD800 surrogate")]
 public sealed class AwkwardTextPlugin : IServerPlugin
 {
     public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -34,7 +35,7 @@ public static class ServerPluginComposition
     /// <exception cref="InvalidOperationException">
     /// A configuration value has the wrong format, the method was already called, a plugin's
     /// <c>ConfigureServices</c> threw (the message names the plugin; there is no safe half-registration), or
-    /// the generated descriptor table is malformed (built with another Compose version).
+    /// <paramref name="plugins"/> is inconsistent (see <see cref="ServerPluginSet.Descriptors"/>).
     /// </exception>
     public static IServiceCollection AddServerPlugins(
         IServiceCollection services,
@@ -136,11 +137,7 @@ public static class ServerPluginComposition
             sp.GetRequiredService<ComposeInstruments>(),
             services));
         services.AddSingleton<IHostedService>(sp => new ServerPluginLifecycle(sp.GetRequiredService<ServerPluginRuntime>()));
-        var health = services.AddHealthChecks().AddCheck(ServerPluginHealthCheck.Name, new ServerPluginHealthCheck(catalog), tags: [ServerPluginHealthCheck.Tag]);
-        foreach (var entry in entries)
-        {
-            health.AddCheck($"{ServerPluginHealthCheck.Name}:{entry.Descriptor.Id}", new PluginHealthCheck(entry), tags: [PluginHealthCheck.Tag]);
-        }
+        AddHealthChecks(services, catalog, entries);
         return services;
     }
 
@@ -166,6 +163,25 @@ public static class ServerPluginComposition
             ?? throw new InvalidOperationException(
                 "Server plugins are not registered: call builder.Services.AddServerPlugins(builder.Configuration) before app.MapServerPlugins().");
         return runtime.Map(endpoints);
+    }
+
+    /// <summary>
+    /// The aggregate health check and one per plugin, as <c>AddHealthChecks().AddCheck(...)</c> would register them, but
+    /// through one options callback that creates the registrations when the health check options are first built,
+    /// instead of one <c>Configure</c> registration (a service descriptor and a closure) per check: with 1,000 plugins
+    /// that is 1,000 fewer descriptors for the container to index at start-up.
+    /// </summary>
+    private static void AddHealthChecks(IServiceCollection services, ServerPluginCatalog catalog, ServerPluginEntry[] entries)
+    {
+        services.AddHealthChecks();
+        services.Configure<HealthCheckServiceOptions>(options =>
+        {
+            options.Registrations.Add(new HealthCheckRegistration(ServerPluginHealthCheck.Name, new ServerPluginHealthCheck(catalog), failureStatus: null, tags: [ServerPluginHealthCheck.Tag]));
+            foreach (var entry in entries)
+            {
+                options.Registrations.Add(new HealthCheckRegistration($"{ServerPluginHealthCheck.Name}:{entry.Descriptor.Id}", new PluginHealthCheck(entry), failureStatus: null, tags: [PluginHealthCheck.Tag]));
+            }
+        });
     }
 
     /// <summary>Where plugin data directories live: <c>Compose:DataRoot</c>, relative to the content root, or <c>App_Data/plugins</c>.</summary>

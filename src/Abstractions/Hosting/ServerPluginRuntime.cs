@@ -158,12 +158,19 @@ internal sealed class ServerPluginRuntime(
         var group = builder.MapGroup(options.RoutePrefix.TrimEnd('/') + "/" + descriptor.Id).WithTags(descriptor.Name);
         if (configured.Contains(descriptor.Id) && PluginSettings.AuthorizationPolicy(pluginsSection.GetSection(descriptor.Id)) is { } policy)
         {
-            group.RequireAuthorization(policy);
+            RequirePolicy(group, policy);
         }
 
         UnavailableFallback.MapOn(group, descriptor);
         return (builder, group);
     }
+
+    /// <summary>
+    /// Applies a plugin's <c>AuthorizationPolicy</c> setting. A method of its own, so that compiling <see cref="CreateGroup"/> does
+    /// not load Microsoft.AspNetCore.Authorization.Policy in a host where no plugin has a policy (a start-up cost).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void RequirePolicy(RouteGroupBuilder group, string policy) => group.RequireAuthorization(policy);
 
     /// <summary>
     /// Calls the plugin's constructor and <see cref="IServerPlugin.InitAsync"/> on this thread, with its route group open

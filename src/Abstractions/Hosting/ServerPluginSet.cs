@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,39 +10,28 @@ namespace Compose.Hosting;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The descriptors come as one UTF-8 constant (<see cref="Table"/>) decoded once, and the plugins are created by one
-/// <c>switch</c> over their index (<see cref="CreatePlugin"/>). Start-up cost is then flat in the number of plugins:
-/// a generated array of descriptor objects and one factory delegate per plugin made the just-in-time compiler
-/// compile one very large static constructor and one method per plugin (about 0.2 ms per plugin at start-up, see
-/// <c>docs/benchmarks.md</c>).
+/// Every member takes the plugin's index: its position in dependency order (a plugin after the plugins it depends on,
+/// ties by id), from 0 to <see cref="Count"/> - 1. The generated overrides are one <c>switch</c> over that index each:
+/// <see cref="GetDescriptor"/> is a <c>new ServerPluginDescriptor(...)</c> call per plugin, <see cref="CreatePlugin"/>
+/// a constructor call. The descriptor's constructor is the one definition of what the build tells the runtime about a
+/// plugin: the compiler checks the generated calls against it, and C# literals carry every string exactly.
 /// </para>
 /// <para>
-/// <see cref="Table"/> holds one record per plugin, in dependency order (a plugin after the plugins it depends on, ties
-/// by id), each ended by U+001E; a record has ten fields, each ended by U+001F: id, name, description, assembly name,
-/// assembly version, environments (comma-separated), entry script, web assets path, flags (<c>ExitAsync</c> when the
-/// plugin implements <see cref="IServerPlugin.ExitAsync"/>) and dependencies (comma-separated ids).
-/// An empty name, description, entry script or web assets path means none.
+/// Start-up cost stays flat in the number of plugins: one method per member, not one per plugin (a factory
+/// delegate per plugin and an array of descriptors in a static constructor cost the just-in-time compiler about
+/// 0.2 ms per plugin, see <c>docs/benchmarks-investigation.md</c>). The descriptors are created once, on first use.
 /// </para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class ServerPluginSet
 {
-    /// <summary>The byte that ends each field of a <see cref="Table"/> record (U+001F, the ASCII unit separator).</summary>
-    private const byte FieldSeparator = 0x1F;
-
-    /// <summary>The byte that ends each <see cref="Table"/> record (U+001E, the ASCII record separator).</summary>
-    private const byte RecordSeparator = 0x1E;
-
-    private const int FieldCount = 10;
-    private static ReadOnlySpan<byte> ExitAsyncFlag => "ExitAsync"u8;
-
     private ServerPluginRegistration[]? _registrations;
 
     /// <summary>Gets the descriptors of the composed plugins, in dependency order (ties by id).</summary>
-    /// <exception cref="InvalidOperationException">The generated table is malformed (the application was built by a different Compose version than it runs with).</exception>
+    /// <exception cref="InvalidOperationException">The set is inconsistent: a negative <see cref="Count"/>, or a null descriptor.</exception>
     public IReadOnlyList<ServerPluginDescriptor> Descriptors => Array.ConvertAll(Registrations, r => r.Descriptor);
 
-    /// <summary>Gets the composed plugins with their descriptors, decoded from <see cref="Table"/> on first use.</summary>
+    /// <summary>Gets the composed plugins with their descriptors, created on first use.</summary>
     internal ServerPluginRegistration[] Registrations
     {
         get
@@ -53,19 +41,24 @@ public abstract class ServerPluginSet
                 return registrations;
             }
 
-            Interlocked.CompareExchange(ref _registrations, Decode(), null);
+            Interlocked.CompareExchange(ref _registrations, CreateRegistrations(), null);
             return _registrations;
         }
     }
 
-    /// <summary>Gets the descriptor table: UTF-8, one record per plugin in dependency order (ties by id) (the format is in the remarks of <see cref="ServerPluginSet"/>).</summary>
-    protected abstract ReadOnlySpan<byte> Table { get; }
+    /// <summary>Gets the number of composed plugins.</summary>
+    protected internal abstract int Count { get; }
 
-    /// <summary>Returns the class of the plugin at <paramref name="index"/> (its position in <see cref="Table"/>).</summary>
+    /// <summary>Returns the descriptor of the plugin at <paramref name="index"/>; called once per plugin, on first use of the set.</summary>
     /// <param name="index">The plugin's position in dependency order (ties by id), from 0.</param>
-    /// <returns>The plugin class, registered in dependency injection as a singleton.</returns>
+    /// <returns>A new descriptor built from the build's compile-time constants.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> names no plugin.</exception>
-    protected internal abstract Type GetPluginType(int index);
+    protected internal abstract ServerPluginDescriptor GetDescriptor(int index);
+
+    /// <summary>Returns whether the plugin at <paramref name="index"/> implements <see cref="IServerPlugin.ExitAsync"/> itself (so shutdown calls it).</summary>
+    /// <param name="index">The plugin's position in dependency order (ties by id), from 0.</param>
+    /// <returns><see langword="true"/> when the plugin class declares its own <c>ExitAsync</c>; <see langword="false"/> by default.</returns>
+    protected internal virtual bool HasExitAsync(int index) => false;
 
     /// <summary>Calls the public constructor of the plugin at <paramref name="index"/>, resolving each parameter from <paramref name="services"/>.</summary>
     /// <param name="index">The plugin's position in dependency order (ties by id), from 0.</param>
@@ -95,85 +88,24 @@ public abstract class ServerPluginSet
     {
     }
 
-    private ServerPluginRegistration[] Decode()
+    private ServerPluginRegistration[] CreateRegistrations()
     {
-        var table = Table;
-        var registrations = new List<ServerPluginRegistration>();
-        Span<int> ends = stackalloc int[FieldCount];
-
-        // Plugins of one assembly share its name and version: one string instance each.
-        var shared = new HashSet<string>(StringComparer.Ordinal);
-        while (!table.IsEmpty)
+        var count = Count;
+        if (count < 0)
         {
-            var length = table.IndexOf(RecordSeparator);
-            if (length < 0)
-            {
-                throw Malformed(registrations.Count, "its last record is not ended by U+001E");
-            }
-
-            var record = table[..length];
-            table = table[(length + 1)..];
-
-            // Ten fields, each ended by U+001F, and nothing after the last.
-            var rest = record;
-            for (var field = 0; field < FieldCount; field++)
-            {
-                var end = rest.IndexOf(FieldSeparator);
-                if (end < 0)
-                {
-                    throw Malformed(registrations.Count, $"a record does not have {FieldCount} fields");
-                }
-
-                ends[field] = record.Length - rest.Length + end;
-                rest = rest[(end + 1)..];
-            }
-
-            if (!rest.IsEmpty)
-            {
-                throw Malformed(registrations.Count, $"a record does not have {FieldCount} fields");
-            }
-
-            var index = registrations.Count;
-            var environments = Field(record, ends, 5);
-            var descriptor = new ServerPluginDescriptor(
-                id: Field(record, ends, 0),
-                name: Field(record, ends, 1),
-                description: Field(record, ends, 2),
-                pluginType: GetPluginType(index),
-                assemblyName: Share(shared, Field(record, ends, 3)),
-                version: Share(shared, Field(record, ends, 4)),
-                environments: environments.Length == 0 ? null : environments.Split(','),
-                entryScript: Field(record, ends, 6),
-                webAssetsPath: Field(record, ends, 7),
-                dependsOn: Field(record, ends, 9) is { Length: > 0 } dependencies ? dependencies.Split(',') : null);
-            registrations.Add(new ServerPluginRegistration(this, index, descriptor, hasExitAsync: Slice(record, ends, 8).SequenceEqual(ExitAsyncFlag)));
+            throw new InvalidOperationException($"{GetType().FullName}.Count is {count}: a set of server plugins cannot have a negative count.");
         }
 
-        return [.. registrations];
-    }
-
-    private static ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> record, scoped ReadOnlySpan<int> ends, int field)
-    {
-        var start = field == 0 ? 0 : ends[field - 1] + 1;
-        return record[start..ends[field]];
-    }
-
-    private static string Field(ReadOnlySpan<byte> record, scoped ReadOnlySpan<int> ends, int field)
-        => Slice(record, ends, field) is { IsEmpty: false } bytes ? Encoding.UTF8.GetString(bytes) : string.Empty;
-
-    private static string Share(HashSet<string> shared, string value)
-    {
-        if (shared.TryGetValue(value, out var existing))
+        var registrations = new ServerPluginRegistration[count];
+        for (var index = 0; index < count; index++)
         {
-            return existing;
+            var descriptor = GetDescriptor(index)
+                ?? throw new InvalidOperationException($"{GetType().FullName}.GetDescriptor({index}) returned null: every composed plugin needs a descriptor.");
+            registrations[index] = new ServerPluginRegistration(this, index, descriptor, HasExitAsync(index));
         }
 
-        shared.Add(value);
-        return value;
+        return registrations;
     }
-
-    private static InvalidOperationException Malformed(int record, string problem)
-        => new($"The composed server plugin table is malformed at record {record}: {problem}. The application was probably built with a different Compose version than the Compose.Abstractions it runs with; rebuild it.");
 }
 
 /// <summary>One constructor parameter of a composed plugin, as the generated code resolves it. Infrastructure for generated code.</summary>
