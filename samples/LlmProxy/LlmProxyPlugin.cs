@@ -161,6 +161,11 @@ public sealed class LlmProxyPlugin(
         {
             return StoreUnavailable(ex);
         }
+        catch (ArgumentException)
+        {
+            // The stored JSON can be larger than the request (escaping: '<' becomes \u003C): over the store's value limit.
+            return Error(StatusCodes.Status400BadRequest, $"The configuration is too large to store (at most {PluginStoreLimits.MaxValueBytes} bytes of JSON)");
+        }
 
         return TypedResults.Ok(new OkResponse(true));
     }

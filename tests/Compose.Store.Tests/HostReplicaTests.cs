@@ -80,6 +80,39 @@ public sealed class HostReplicaTests(PostgresCluster cluster, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Bad_input_to_a_PostgreSQL_replica_is_a_clear_4xx_never_a_500_and_nothing_is_stored()
+    {
+        var a = await StartAsync("replica-a");
+        var b = await StartAsync("replica-b");
+        await a.DiagnoseAsync(async () =>
+        {
+            string Config(string model) => JsonSerializer.Serialize(new Dictionary<string, string> { ["apiUrl"] = "http://127.0.0.1:9/v1", ["apiKey"] = ApiKey, ["model"] = model });
+            var cases = new (string Body, HttpStatusCode Status)[]
+            {
+                (Config("m\0x"), HttpStatusCode.BadRequest),                           // NUL
+                (Config("../../etc/passwd\\x"), HttpStatusCode.OK),                    // path separators are plain text here: stored, never a path
+                (Config(new string('<', 300_000)), HttpStatusCode.BadRequest),          // stored JSON over the 1 MiB value limit
+                (Config(new string('m', 10 * 1024 * 1024)), HttpStatusCode.RequestEntityTooLarge), // a 10 MB value
+                ("""{"apiUrl":5,"apiKey":[],"model":{}}""", HttpStatusCode.BadRequest), // JSON of the wrong shape
+                ("{\"apiUrl\":", HttpStatusCode.BadRequest),                           // not JSON
+            };
+            foreach (var (body, status) in cases)
+            {
+                var result = await a.PostJsonAsync("/api/plugins/llm-proxy/config", body);
+                result.AssertStatus(status);
+                if (status != HttpStatusCode.OK)
+                {
+                    Assert.Equal("application/problem+json", result.MediaType);
+                }
+            }
+
+            // Only the valid one was stored, and the other replica sees exactly that.
+            Assert.Contains("../../etc/passwd", (await b.GetAsync("/api/plugins/llm-proxy/status")).AssertStatus(HttpStatusCode.OK).Body, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled", a.Process.Output, StringComparison.OrdinalIgnoreCase);
+        });
+    }
+
+    [Fact]
     public async Task Ticker_ticks_on_one_replica_both_catalogs_name_the_holder_and_kill_9_moves_it()
     {
         var replicas = new[] { await StartAsync("replica-a"), await StartAsync("replica-b") };
