@@ -369,9 +369,9 @@ public sealed class LlmProxyTests : IAsyncLifetime
     {
         // 300 KB of '<' is a 300 KB request but 1.8 MB of stored JSON ('<' is written as \u003C): over the 1 MiB value limit.
         await using var host = await StartAsync();
-        var fields = new Dictionary<string, string> { ["apiUrl"] = _upstream.Url("/ok").ToString(), ["apiKey"] = ApiKey, ["model"] = new string('<', 300_000) };
+        var body = $$"""{"apiUrl":"{{_upstream.Url("/ok")}}","apiKey":"{{ApiKey}}","model":"{{new string('<', 300_000)}}"}""";
 
-        await AssertProblemAsync(await PostAsync(host, Config, JsonSerializer.Serialize(fields)), HttpStatusCode.BadRequest, "too large to store");
+        await AssertProblemAsync(await PostAsync(host, Config, body), HttpStatusCode.BadRequest, "too large to store");
         Assert.Empty(StoreEntries());
         Assert.Contains("\"configured\":false", await host.Client.GetStringAsync("/api/plugins/llm-proxy/status"), StringComparison.Ordinal);
     }

@@ -91,7 +91,7 @@ public sealed class HostReplicaTests(PostgresCluster cluster, ITestOutputHelper 
             {
                 (Config("m\0x"), HttpStatusCode.BadRequest),                           // NUL
                 (Config("../../etc/passwd\\x"), HttpStatusCode.OK),                    // path separators are plain text here: stored, never a path
-                (Config(new string('<', 300_000)), HttpStatusCode.BadRequest),          // stored JSON over the 1 MiB value limit
+                ($$"""{"apiUrl":"http://127.0.0.1:9/v1","apiKey":"{{ApiKey}}","model":"{{new string('<', 300_000)}}"}""", HttpStatusCode.BadRequest), // stored JSON over the 1 MiB value limit
                 (Config(new string('m', 10 * 1024 * 1024)), HttpStatusCode.RequestEntityTooLarge), // a 10 MB value
                 ("""{"apiUrl":5,"apiKey":[],"model":{}}""", HttpStatusCode.BadRequest), // JSON of the wrong shape
                 ("{\"apiUrl\":", HttpStatusCode.BadRequest),                           // not JSON
