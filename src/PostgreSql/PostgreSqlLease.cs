@@ -65,12 +65,15 @@ internal sealed class PostgreSqlLease : IPluginLease
                         tryLock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
                         if (await tryLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)
                         {
-                            var since = await RecordHolderAsync(backend, connection, name, cancellationToken).ConfigureAwait(false);
+                            var since = await TryRecordHolderAsync(backend, connection, name, cancellationToken).ConfigureAwait(false);
                             return new PostgreSqlLease(backend, name, key, connection, since);
                         }
                     }
 
-                    holderSeen?.Invoke(await ReadHolderAsync(backend, connection, name, key, cancellationToken).ConfigureAwait(false));
+                    if (holderSeen is not null)
+                    {
+                        holderSeen(await TryReadHolderAsync(backend, connection, name, key, cancellationToken).ConfigureAwait(false));
+                    }
 
                     await Task.Delay(backend.Options.LeaseCheckInterval, cancellationToken).ConfigureAwait(false);
                 }
@@ -85,6 +88,34 @@ internal sealed class PostgreSqlLease : IPluginLease
 
                 throw;
             }
+        }
+    }
+
+    // Naming the holder is for the catalog and health only: a refusal by PostgreSQL (say, no right on the table) is
+    // logged and never costs the lease. Transient failures propagate like those of the lock itself.
+    private static async Task<DateTimeOffset> TryRecordHolderAsync(PostgreSqlStoreBackend backend, NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RecordHolderAsync(backend, connection, name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (!PostgreSqlStoreBackend.IsTransient(ex, cancellationToken))
+        {
+            Log.HolderUnknown(backend.Logger, name, ex.Message, ex);
+            return DateTimeOffset.UtcNow;
+        }
+    }
+
+    private static async Task<PluginLeaseHolder?> TryReadHolderAsync(PostgreSqlStoreBackend backend, NpgsqlConnection connection, string name, long key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadHolderAsync(backend, connection, name, key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (!PostgreSqlStoreBackend.IsTransient(ex, cancellationToken))
+        {
+            Log.HolderUnknown(backend.Logger, name, ex.Message, ex);
+            return null;
         }
     }
 

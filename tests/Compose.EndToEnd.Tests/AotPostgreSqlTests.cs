@@ -23,9 +23,11 @@ public sealed class AotPostgreSqlTests(AotPublishFixture publish, PostgresCluste
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(15);
     private readonly string _schema = "aot" + Guid.NewGuid().ToString("N")[..12];
 
-    /// <summary>The JIT twin of the native host: the build output (apphost and IL) that <c>dotnet publish -r</c> compiled natively.</summary>
-    private static string JitHost => Path.Combine(RepoPaths.Root, "samples", "Host", "bin", "Release", "net10.0", AotPublishFixture.RuntimeIdentifier,
-        OperatingSystem.IsWindows() ? "Compose.Samples.Host.exe" : "Compose.Samples.Host");
+    /// <summary>
+    /// The JIT twin of the native host: the IL build output that <c>dotnet publish -r</c> compiled natively (no apphost
+    /// under PublishAot; run with <c>dotnet</c>).
+    /// </summary>
+    private static string JitHost => Path.Combine(RepoPaths.Root, "samples", "Host", "bin", "Release", "net10.0", AotPublishFixture.RuntimeIdentifier, "Compose.Samples.Host.dll");
 
     [Fact]
     public async Task NativeAndJitReplicas_ShareTheLlmProxyConfiguration_AndTheTickerLease()
@@ -35,7 +37,7 @@ public sealed class AotPostgreSqlTests(AotPublishFixture publish, PostgresCluste
         using var data = new TempDirectory("aot-pg");
         await using var upstream = await FakeUpstream.StartAsync();
         await using var native = await StartAsync(publish.NativeHost, publish.PublishDirectory, "aot-replica", data.Sub("aot"));
-        await using var jit = await StartAsync(JitHost, Path.GetDirectoryName(JitHost)!, "jit-replica", data.Sub("jit"));
+        await using var jit = await StartAsync(DotNet.Executable, Path.GetDirectoryName(JitHost)!, "jit-replica", data.Sub("jit"), JitHost);
         RunningServer[] replicas = [native, jit];
         string[] ids = ["aot-replica", "jit-replica"];
 
@@ -104,10 +106,11 @@ public sealed class AotPostgreSqlTests(AotPublishFixture publish, PostgresCluste
         }
     }
 
-    private Task<RunningServer> StartAsync(string executable, string directory, string replicaId, string dataRoot)
+    private Task<RunningServer> StartAsync(string executable, string directory, string replicaId, string dataRoot, string? assembly = null)
         => RunningServer.StartAsync(
             executable,
             [
+                .. assembly is null ? Array.Empty<string>() : [assembly],
                 "--Compose:Store:Provider=PostgreSql",
                 $"--Compose:Store:ConnectionString={cluster.ConnectionString}",
                 $"--Compose:Store:Schema={_schema}",
