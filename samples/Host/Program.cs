@@ -1,5 +1,6 @@
 // The sample host: any ASP.NET Core app composes the plugin packages it references with two calls.
 using Compose;
+using Compose.PostgreSql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -8,6 +9,10 @@ using SampleHost;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Services.AddServerPlugins(builder.Configuration);
+
+// Plugin store, cluster events and run-once leases: files under each plugin's data directory by default; shared by
+// every replica with Compose:Store:Provider=PostgreSql and Compose:Store:ConnectionString (see docs/scale-out.md).
+builder.Services.AddComposeStore(builder.Configuration);
 
 // Optional: with OTEL_EXPORTER_OTLP_ENDPOINT set (the Aspire dashboard, any OTLP collector), metrics, traces and logs
 // go out over OTLP, each naming the plugin (compose.plugin.id, the PluginId log scope); nothing is exported otherwise.

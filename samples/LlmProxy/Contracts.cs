@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace LlmProxy;
 
-/// <summary>The saved upstream settings (the content of <c>config.json</c>).</summary>
+/// <summary>The saved upstream settings (the store entry <c>config</c>; earlier versions: <c>config.json</c>).</summary>
 /// <param name="ApiUrl">The full URL of the OpenAI-compatible chat completions endpoint, e.g. <c>https://api.example.com/v1/chat/completions</c>.</param>
 /// <param name="ApiKey">The API key, sent as a bearer token; never returned by any endpoint.</param>
 /// <param name="Model">The model name sent with every request.</param>
@@ -47,8 +47,4 @@ public sealed record UpstreamChatRequest(string Model, JsonElement Messages, dou
 [JsonSerializable(typeof(ChatResponse))]
 [JsonSerializable(typeof(UpstreamChatRequest))]
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-internal sealed partial class LlmProxyJsonContext : JsonSerializerContext
-{
-    /// <summary>The same metadata, writing indented JSON (for <c>config.json</c>).</summary>
-    public static LlmProxyJsonContext Indented { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
-}
+internal sealed partial class LlmProxyJsonContext : JsonSerializerContext;

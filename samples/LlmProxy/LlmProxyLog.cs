@@ -37,4 +37,19 @@ internal static partial class LlmProxyLog
 
     [LoggerMessage(11, LogLevel.Warning, "[llm-proxy] Ignored the saved config in {Path}: {Reason}")]
     public static partial void LoadRejected(ILogger logger, string path, string reason);
+
+    [LoggerMessage(12, LogLevel.Information, "[llm-proxy] Imported {Path} into the plugin store; the file was renamed to {Renamed}.")]
+    public static partial void Imported(ILogger logger, string path, string renamed);
+
+    [LoggerMessage(13, LogLevel.Warning, "[llm-proxy] Did not import {Path}: the plugin store already holds a configuration (it wins); the file was renamed to {Renamed}.")]
+    public static partial void ImportSkipped(ILogger logger, string path, string renamed);
+
+    [LoggerMessage(14, LogLevel.Warning, "[llm-proxy] Could not import {Path} into the plugin store ({Message}); the file is left in place and imported at the next start.")]
+    public static partial void ImportFailed(ILogger logger, string path, string message, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Warning, "[llm-proxy] Ignored the configuration in the plugin store (key '{Key}'): {Reason}")]
+    public static partial void StoredRejected(ILogger logger, string key, string reason);
+
+    [LoggerMessage(16, LogLevel.Warning, "[llm-proxy] The plugin store is unavailable: {Message}")]
+    public static partial void StoreUnavailable(ILogger logger, string message, Exception exception);
 }

@@ -7,9 +7,11 @@ public sealed class LlmProxyOptions
     public const long DefaultMaxBytes = 1024 * 1024;
 
     /// <summary>
-    /// Gets or sets the folder that holds <c>config.json</c> (the API URL, key and model set through
-    /// <c>POST /config</c>). Default: the plugin's data directory (<c>App_Data/plugins/llm-proxy</c> under the
-    /// host's content root, see <c>IServerPluginContext.DataDirectory</c>).
+    /// Gets or sets the folder of the embedded file store that holds the configuration (the API URL, key and model set
+    /// through <c>POST /config</c>) when the host has no shared store backend, and where a <c>config.json</c> of an
+    /// earlier version is imported from. Default: the plugin's data directory (<c>App_Data/plugins/llm-proxy</c> under
+    /// the host's content root, see <c>IServerPluginContext.DataDirectory</c>). With a shared backend
+    /// (<c>Compose.PostgreSql</c>) the configuration lives there and this folder only holds the file to import.
     /// </summary>
     public string? DataDirectory { get; set; }
 

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Compose;
+using Compose.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -38,7 +39,7 @@ namespace LlmProxy;
 /// that arrives with it already passed through here and is refused with 508 (a loop).</description></item>
 /// </list>
 /// </remarks>
-/// <param name="store">The saved credentials.</param>
+/// <param name="store">The saved credentials, in the plugin store (shared by every replica with a shared backend).</param>
 /// <param name="httpClientFactory">Creates the upstream client.</param>
 /// <param name="options">The plugin's settings.</param>
 /// <param name="logger">The plugin's logger.</param>
@@ -87,12 +88,8 @@ public sealed class LlmProxyPlugin(
     /// <inheritdoc/>
     public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken)
     {
-        store.Load();
-
         // Return plugin status (without exposing the API key).
-        router.MapGet("/status", () => store.Current is { ApiKey.Length: > 0 } config
-            ? new StatusResponse(true, config.Model)
-            : new StatusResponse(false, store.Current?.Model ?? "not set"));
+        router.MapGet("/status", StatusAsync);
 
         // Update configuration.
         router.MapPost("/config", ConfigAsync);
@@ -100,8 +97,22 @@ public sealed class LlmProxyPlugin(
         // Proxy LLM requests.
         router.MapPost("/chat", ChatAsync);
 
-        LlmProxyLog.Loaded(logger, store.Current is { ApiKey.Length: > 0 });
-        return Task.CompletedTask;
+        // After the routes: import a config.json of an earlier version, then say whether a configuration is saved.
+        return LoadAsync(cancellationToken);
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        await store.ImportLegacyFileAsync(cancellationToken);
+        try
+        {
+            LlmProxyLog.Loaded(logger, await store.GetAsync(cancellationToken) is { ApiKey.Length: > 0 });
+        }
+        catch (PluginStoreUnavailableException ex)
+        {
+            // Not a failure of the plugin: every request reads the store again.
+            LlmProxyLog.StoreUnavailable(logger, ex.Message, ex);
+        }
     }
 
     /// <inheritdoc/>
@@ -142,8 +153,43 @@ public sealed class LlmProxyPlugin(
             return Error(StatusCodes.Status400BadRequest, "apiUrl must not point at this proxy's own /chat");
         }
 
-        store.Save(config);
+        try
+        {
+            await store.SaveAsync(config, http.RequestAborted);
+        }
+        catch (PluginStoreUnavailableException ex)
+        {
+            return StoreUnavailable(ex);
+        }
+        catch (ArgumentException)
+        {
+            // The stored JSON can be larger than the request (escaping: '<' becomes \u003C): over the store's value limit.
+            return Error(StatusCodes.Status400BadRequest, $"The configuration is too large to store (at most {PluginStoreLimits.MaxValueBytes} bytes of JSON)");
+        }
+
         return TypedResults.Ok(new OkResponse(true));
+    }
+
+    private async Task<IResult> StatusAsync(HttpRequest request)
+    {
+        LlmProxyConfig? config;
+        try
+        {
+            config = await store.GetAsync(request.HttpContext.RequestAborted);
+        }
+        catch (PluginStoreUnavailableException ex)
+        {
+            return StoreUnavailable(ex);
+        }
+
+        return TypedResults.Ok(config is { ApiKey.Length: > 0 } ? new StatusResponse(true, config.Model) : new StatusResponse(false, "not set"));
+    }
+
+    // The store's message names the endpoint (no credentials) and goes to the log; the client gets a fixed text.
+    private IResult StoreUnavailable(PluginStoreUnavailableException exception)
+    {
+        LlmProxyLog.StoreUnavailable(logger, exception.Message, exception);
+        return Error(StatusCodes.Status503ServiceUnavailable, "The plugin's configuration store is unavailable; try again shortly");
     }
 
     private async Task<IResult> ChatAsync(HttpRequest httpRequest)
@@ -155,7 +201,17 @@ public sealed class LlmProxyPlugin(
             return Error(StatusCodes.Status508LoopDetected, "This request already passed through this proxy (a loop); check apiUrl");
         }
 
-        if (store.Current is not { ApiKey.Length: > 0 } config)
+        LlmProxyConfig? config;
+        try
+        {
+            config = await store.GetAsync(http.RequestAborted);
+        }
+        catch (PluginStoreUnavailableException ex)
+        {
+            return StoreUnavailable(ex);
+        }
+
+        if (config is not { ApiKey.Length: > 0 })
         {
             return Error(StatusCodes.Status503ServiceUnavailable, "Plugin not configured. Set config via POST /config first.");
         }

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1455, Level = LogLevel.Warning, Message = "Compose store: transient PostgreSQL failure in {Operation} of plugin '{PluginId}' (attempt {Attempt} of {MaxAttempts}): {Reason}")]
     public static partial void Transient(ILogger logger, string operation, string pluginId, int attempt, int maxAttempts, string reason);
 
+    [LoggerMessage(EventId = 1457, Level = LogLevel.Warning, Message = "Run-once lease '{LeaseName}': PostgreSQL refused to record or read its holder ({Reason}); the lease works, the catalog and health show no holder")]
+    public static partial void HolderUnknown(ILogger logger, string leaseName, string reason, Exception exception);
+
     [LoggerMessage(EventId = 1456, Level = LogLevel.Warning, Message = "Compose cluster event ignored: malformed notification payload")]
     public static partial void MalformedNotification(ILogger logger);
 }

@@ -32,7 +32,7 @@ public static class PostgreSqlServiceCollectionExtensions
 
     /// <summary>
     /// Reads <c>Compose:Store</c>: with <c>Provider</c> = <c>PostgreSql</c> (case-insensitive) uses PostgreSQL with
-    /// <c>ConnectionString</c> and the optional <c>Schema</c>, <c>LeaseCheckInterval</c>, <c>MaxAttempts</c>,
+    /// <c>ConnectionString</c> and the optional <c>Schema</c>, <c>ReplicaId</c>, <c>LeaseCheckInterval</c>, <c>MaxAttempts</c>,
     /// <c>RetryDelay</c> and <c>CommandTimeoutSeconds</c>; with no provider, or <c>Files</c>, leaves the embedded default.
     /// </summary>
     /// <param name="services">The host's services.</param>
@@ -57,6 +57,7 @@ public static class PostgreSqlServiceCollectionExtensions
 
         var options = new PostgreSqlStoreOptions { ConnectionString = section["ConnectionString"] ?? "" };
         options.Schema = section["Schema"] ?? options.Schema;
+        options.ReplicaId = section["ReplicaId"] is { Length: > 0 } replicaId ? replicaId : null;
         options.LeaseCheckInterval = Read(section, "LeaseCheckInterval", TimeSpan.Parse, options.LeaseCheckInterval);
         options.RetryDelay = Read(section, "RetryDelay", TimeSpan.Parse, options.RetryDelay);
         options.MaxAttempts = Read(section, "MaxAttempts", int.Parse, options.MaxAttempts);
@@ -94,7 +95,16 @@ public static class PostgreSqlServiceCollectionExtensions
     private static IServiceCollection Register(IServiceCollection services, PostgreSqlStoreOptions options)
     {
         options.Validate();
-        services.AddSingleton(sp => new PostgreSqlStoreBackend(options, sp.GetService<ILoggerFactory>()));
+        services.AddSingleton(sp =>
+        {
+            // A replica id set in code wins; else Compose:Store:ReplicaId of the host's configuration, as without this backend.
+            if (options.ReplicaId is null && sp.GetService<IConfiguration>()?[PluginStoreBackend.ReplicaIdKey] is { Length: > 0 } configured)
+            {
+                options.ReplicaId = configured;
+            }
+
+            return new PostgreSqlStoreBackend(options, sp.GetService<ILoggerFactory>());
+        });
         services.AddSingleton<PluginStoreBackend>(sp => sp.GetRequiredService<PostgreSqlStoreBackend>());
         services.AddSingleton<IHostedService>(sp => new SchemaStartup(sp.GetRequiredService<PostgreSqlStoreBackend>()));
         return services;

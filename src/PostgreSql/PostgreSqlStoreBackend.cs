@@ -63,10 +63,15 @@ public sealed class PostgreSqlStoreBackend : PluginStoreBackend, IAsyncDisposabl
         DedicatedSource = new NpgsqlSlimDataSourceBuilder(dedicated.ConnectionString).Build();
         Table = $"\"{options.Schema}\".compose_plugin_store";
         Sequence = $"\"{options.Schema}\".compose_plugin_store_version";
+        Leases = $"\"{options.Schema}\".compose_plugin_leases";
     }
 
     /// <inheritdoc />
     public override string Name => "PostgreSql";
+
+    /// <inheritdoc />
+    /// <remarks><see cref="PostgreSqlStoreOptions.ReplicaId"/> when set, else <see cref="PluginStoreBackend.ProcessReplicaId"/>.</remarks>
+    public override string ReplicaId => Options.ReplicaId ?? ProcessReplicaId;
 
     /// <summary>Gets the settings.</summary>
     public PostgreSqlStoreOptions Options { get; }
@@ -81,6 +86,9 @@ public sealed class PostgreSqlStoreBackend : PluginStoreBackend, IAsyncDisposabl
     internal string Table { get; }
 
     internal string Sequence { get; }
+
+    /// <summary>Gets the table naming each run-once lease's holder (the lock itself is the advisory lock).</summary>
+    internal string Leases { get; }
 
     internal ILogger Logger { get; }
 
@@ -103,10 +111,10 @@ public sealed class PostgreSqlStoreBackend : PluginStoreBackend, IAsyncDisposabl
     }
 
     /// <inheritdoc />
-    public override Task<IPluginLease> AcquireLeaseAsync(string name, CancellationToken cancellationToken)
+    public override Task<IPluginLease> AcquireLeaseAsync(string name, Action<PluginLeaseHolder?>? holderSeen, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        return PostgreSqlLease.AcquireAsync(this, name, LockKey(name), cancellationToken);
+        return PostgreSqlLease.AcquireAsync(this, name, LockKey(name), holderSeen, cancellationToken);
     }
 
     /// <summary>Creates the schema, table and sequence if missing (idempotent; safe from several replicas at once).</summary>
@@ -245,6 +253,11 @@ public sealed class PostgreSqlStoreBackend : PluginStoreBackend, IAsyncDisposabl
                     version bigint NOT NULL,
                     expires_at timestamptz NULL,
                     PRIMARY KEY (plugin_id, key));
+                CREATE TABLE IF NOT EXISTS {Leases} (
+                    name text COLLATE "C" PRIMARY KEY,
+                    holder text NOT NULL,
+                    pid integer NOT NULL,
+                    since timestamptz NOT NULL);
                 """;
             await using var command = new NpgsqlCommand(sql, connection, transaction);
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

@@ -29,6 +29,15 @@ public sealed class PostgreSqlStoreOptions
     /// <summary>Gets or sets the timeout of one command, in seconds (<c>Compose:Store:CommandTimeoutSeconds</c>); default 5, 1 to 300.</summary>
     public int CommandTimeoutSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Gets or sets this replica's id (<c>Compose:Store:ReplicaId</c>): how other replicas, the catalog and the health
+    /// checks name it as a run-once lease holder and as the sender of cluster events. Unique per running replica (a pod
+    /// name, a host name with its port); 1 to 128 bytes of UTF-8 without control characters. Default
+    /// <see langword="null"/>: <c>Compose:Store:ReplicaId</c> of the host's configuration if set, else
+    /// <see cref="Compose.Store.PluginStoreBackend.ProcessReplicaId"/> (<c>{machine}/{process id}/{random}</c>).
+    /// </summary>
+    public string? ReplicaId { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>
     public void Validate()
@@ -46,6 +55,11 @@ public sealed class PostgreSqlStoreOptions
         if (LeaseCheckInterval < TimeSpan.FromMilliseconds(100) || LeaseCheckInterval > TimeSpan.FromMinutes(5))
         {
             throw new ArgumentException($"Compose:Store:LeaseCheckInterval {LeaseCheckInterval} must lie between 100 ms and 5 min.", nameof(LeaseCheckInterval));
+        }
+
+        if (ReplicaId is not null)
+        {
+            Compose.Store.PluginStoreLimits.ValidateReplicaId(ReplicaId);
         }
 
         if (MaxAttempts is < 1 or > 10)

@@ -175,11 +175,11 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
             AssertProblem(await host.PostJsonAsync($"{Prefix}/llm-proxy/config", "{}"), HttpStatusCode.BadRequest, "Missing required fields");
             AssertProblem(await host.PostJsonAsync($"{Prefix}/llm-proxy/config", Config("not a url")), HttpStatusCode.BadRequest, "apiUrl");
             AssertStatus(await host.GetAsync($"{Prefix}/llm-proxy/status"), configured: false, model: "not set");
-            Assert.False(File.Exists(Path.Combine(data.Path, "config.json")), "An invalid configuration was saved.");
+            Assert.False(Directory.Exists(Path.Combine(data.Path, ".store")), "An invalid configuration was saved.");
 
-            // Configure: saved in the data directory given on the command line; the key is never returned.
+            // Configure: saved in the plugin store (files under the data directory given on the command line); the key is never returned.
             await ConfigureAsync(host, upstream.ChatCompletions);
-            Assert.True(File.Exists(Path.Combine(data.Path, "config.json")), $"config.json was not written to the data directory {data.Path}.");
+            Assert.True(Directory.Exists(Path.Combine(data.Path, ".store")) && Directory.GetFiles(Path.Combine(data.Path, ".store")).Length == 1, $"The configuration was not written to the store under the data directory {data.Path}.");
             var status = await host.GetAsync($"{Prefix}/llm-proxy/status");
             AssertStatus(status, configured: true, model: Model);
             Assert.DoesNotContain(ApiKey, status.Body, StringComparison.Ordinal);
@@ -250,7 +250,7 @@ public sealed class AotTests(AotPublishFixture publish, ITestOutputHelper output
             });
         }
 
-        // A new process, same data directory: configured from config.json, and the saved key is used upstream.
+        // A new process, same data directory: configured from the store, and the saved key is used upstream.
         await using var second = await StartNativeHostAsync(data.Path);
         await second.DiagnoseAsync(async () =>
         {

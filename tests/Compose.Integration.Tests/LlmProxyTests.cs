@@ -110,7 +110,7 @@ public sealed class LlmProxyTests : IAsyncLifetime
         using var response = await PostAsync(host, Config, JsonSerializer.Serialize(fields));
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, field);
-        Assert.False(File.Exists(Path.Combine(_data, "config.json")));
+        Assert.Empty(StoreEntries());
         Assert.Contains("\"configured\":false", await host.Client.GetStringAsync("/api/plugins/llm-proxy/status"), StringComparison.Ordinal);
     }
 
@@ -123,6 +123,8 @@ public sealed class LlmProxyTests : IAsyncLifetime
 
         Assert.Contains("\"configured\":false", await host.Client.GetStringAsync("/api/plugins/llm-proxy/status"), StringComparison.Ordinal);
         Assert.Contains(host.Logs.Messages(LogLevel.Warning), m => m.Contains("apiKey must not contain control characters", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(_data, "config.json")), "A refused config.json was moved away: it is left for the operator.");
+        Assert.Empty(StoreEntries());
     }
 
     [Theory]
@@ -294,7 +296,7 @@ public sealed class LlmProxyTests : IAsyncLifetime
         var url = template.Replace("{port}", host.Client.BaseAddress!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
         await AssertProblemAsync(await PostAsync(host, Config, ConfigBody(url)), HttpStatusCode.BadRequest, "own /chat");
-        Assert.False(File.Exists(Path.Combine(_data, "config.json")));
+        Assert.Empty(StoreEntries());
 
         // The same path on another port is another host's.
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(host, Config, ConfigBody($"http://127.0.0.1:{_upstream.BaseAddress.Port}/api/plugins/llm-proxy/chat"))).StatusCode);
@@ -307,13 +309,18 @@ public sealed class LlmProxyTests : IAsyncLifetime
         await using var host = await StartAsync();
         await ConfigureAsync(host, _upstream.Url("/ok"));
 
-        Assert.Equal(SafePath.OwnerOnlyFileMode, File.GetUnixFileMode(Path.Combine(_data, "config.json")));
+        // In the file store under DataDirectory: one entry file holding the key, 0600 in a 0700 folder; no config.json.
+        var entry = Assert.Single(StoreEntries());
+        Assert.Contains(ApiKey, File.ReadAllText(entry), StringComparison.Ordinal);
+        Assert.Equal(SafePath.OwnerOnlyFileMode, File.GetUnixFileMode(entry));
+        Assert.Equal(SafePath.OwnerOnlyDirectoryMode, File.GetUnixFileMode(Path.GetDirectoryName(entry)!));
         Assert.Equal(SafePath.OwnerOnlyDirectoryMode, File.GetUnixFileMode(_data));
+        Assert.False(File.Exists(Path.Combine(_data, "config.json")));
     }
 
     [UnixFact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public async Task AConfigFileOthersCouldReadIsNarrowedAtStartUp()
+    public async Task AConfigFileOthersCouldReadIsNarrowedImportedAndRenamedAtStartUp()
     {
         Directory.CreateDirectory(_data);
         var path = Path.Combine(_data, "config.json");
@@ -321,9 +328,75 @@ public sealed class LlmProxyTests : IAsyncLifetime
         File.SetUnixFileMode(path, SafePath.OwnerOnlyFileMode | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         await using var host = await StartAsync();
 
-        Assert.Equal(SafePath.OwnerOnlyFileMode, File.GetUnixFileMode(path));
+        var migrated = Path.Combine(_data, LlmProxyConfigStore.MigratedFileName);
+        Assert.False(File.Exists(path));
+        Assert.Equal(SafePath.OwnerOnlyFileMode, File.GetUnixFileMode(migrated));
         Assert.Contains("\"configured\":true", await host.Client.GetStringAsync("/api/plugins/llm-proxy/status"), StringComparison.Ordinal);
+        Assert.Equal(SafePath.OwnerOnlyFileMode, File.GetUnixFileMode(Assert.Single(StoreEntries())));
     }
+
+    [Fact]
+    public async Task AConfigJsonOfAnEarlierVersionIsImportedOnceAndSurvivesRestarts()
+    {
+        Directory.CreateDirectory(_data);
+        var path = Path.Combine(_data, "config.json");
+        File.WriteAllText(path, $$"""{"apiUrl":"{{_upstream.Url("/ok")}}","apiKey":"{{ApiKey}}","model":"imported-model"}""");
+
+        await using (var first = await StartAsync())
+        {
+            Assert.Contains("\"model\":\"imported-model\"", await first.Client.GetStringAsync("/api/plugins/llm-proxy/status"), StringComparison.Ordinal);
+            Assert.Contains(first.Logs.Messages(LogLevel.Information), m => m.Contains("Imported", StringComparison.Ordinal) && m.Contains(LlmProxyConfigStore.MigratedFileName, StringComparison.Ordinal));
+            using var chat = await PostAsync(first, Chat, Hi);
+            Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+            Assert.Equal($"Bearer {ApiKey}", Assert.Single(_upstream.Requests).Authorization);
+            await ConfigureAsync(first, _upstream.Url("/ok")); // a newer configuration (model gpt-test)
+        }
+
+        Assert.False(File.Exists(path));
+        Assert.True(File.Exists(Path.Combine(_data, LlmProxyConfigStore.MigratedFileName)));
+
+        // An old config.json that turns up again (a rollback, a copied folder) never overwrites the stored configuration.
+        File.WriteAllText(path, $$"""{"apiUrl":"{{_upstream.Url("/ok")}}","apiKey":"sk-old","model":"stale-model"}""");
+        await using var second = await StartAsync();
+        var status = await second.Client.GetStringAsync("/api/plugins/llm-proxy/status");
+        Assert.Contains($"\"model\":\"{Model}\"", status, StringComparison.Ordinal);
+        Assert.Contains(second.Logs.Messages(LogLevel.Warning), m => m.Contains("already holds a configuration", StringComparison.Ordinal));
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task AConfigurationWhoseStoredJsonExceedsTheStoreLimitIs400NotA500()
+    {
+        // 300 KB of '<' is a 300 KB request but 1.8 MB of stored JSON ('<' is written as \u003C): over the 1 MiB value limit.
+        await using var host = await StartAsync();
+        var body = $$"""{"apiUrl":"{{_upstream.Url("/ok")}}","apiKey":"{{ApiKey}}","model":"{{new string('<', 300_000)}}"}""";
+
+        await AssertProblemAsync(await PostAsync(host, Config, body), HttpStatusCode.BadRequest, "too large to store");
+        Assert.Empty(StoreEntries());
+        Assert.Contains("\"configured\":false", await host.Client.GetStringAsync("/api/plugins/llm-proxy/status"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AStoredValueThatIsNotAConfigurationIsNotConfiguredNever500()
+    {
+        await using var host = await StartAsync();
+        var store = new Compose.Store.FilePluginStore(LlmProxyPlugin.Id, _data);
+        foreach (var value in new[] { "{\"apiUrl\":5}", "not json", "null", "[]", """{"apiUrl":"ftp://x","apiKey":"k","model":"m"}""" })
+        {
+            await store.SetAsync(LlmProxyConfigStore.Key, Encoding.UTF8.GetBytes(value));
+
+            using var status = await host.Client.GetAsync("/api/plugins/llm-proxy/status");
+            Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+            Assert.Contains("\"configured\":false", await status.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            await AssertProblemAsync(await PostAsync(host, Chat, Hi), HttpStatusCode.ServiceUnavailable, "not configured");
+        }
+
+        Assert.Contains(host.Logs.Messages(LogLevel.Warning), m => m.Contains("Ignored the configuration in the plugin store", StringComparison.Ordinal));
+        Assert.Empty(_upstream.Requests);
+    }
+
+    /// <summary>The entry files of the embedded file store under the plugin's DataDirectory (the configuration lives there).</summary>
+    private string[] StoreEntries() => Directory.Exists(Path.Combine(_data, ".store")) ? Directory.GetFiles(Path.Combine(_data, ".store")) : [];
 
     private static string ConfigBody(string apiUrl) => JsonSerializer.Serialize(new Dictionary<string, string> { ["apiUrl"] = apiUrl, ["apiKey"] = ApiKey, ["model"] = Model });
 

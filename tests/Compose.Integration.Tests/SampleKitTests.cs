@@ -37,7 +37,7 @@ public sealed class SampleKitTests
     }
 
     [Fact]
-    public async Task LlmProxy_SavesItsConfigurationInItsDataDirectory_AndNeverReturnsTheKey()
+    public async Task LlmProxy_SavesItsConfigurationInItsStoreUnderItsDataDirectory_AndNeverReturnsTheKey()
     {
         await using var host = new ComposeTestHost().WithPlugins("llm-proxy");
         var client = host.CreateClient();
@@ -46,8 +46,9 @@ public sealed class SampleKitTests
         var status = await client.GetStringAsync("/api/plugins/llm-proxy/status");
 
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
-        var file = Path.Combine(host.DataDirectory("llm-proxy"), "config.json");
-        Assert.True(File.Exists(file), $"{file} was not written");
+        // The plugin store's embedded default: one entry file under the plugin's data directory (.store/), holding the key.
+        var store = Path.Combine(host.DataDirectory("llm-proxy"), ".store");
+        var file = Assert.Single(Directory.GetFiles(store));
         Assert.Contains("sk-kit-secret", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
         Assert.Contains("kit-model", status, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-kit-secret", status, StringComparison.Ordinal);

@@ -251,6 +251,50 @@ public sealed class ClusterTests(PostgresCluster cluster) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_waiting_replica_names_the_holder_and_a_refused_holder_table_never_costs_the_lease()
+    {
+        var schema = "nh" + Guid.NewGuid().ToString("N")[..10];
+        var (a, b) = (NewReplica(o => { o.Schema = schema; o.ReplicaId = "holder-a"; }), NewReplica(o => { o.Schema = schema; o.ReplicaId = "waiter-b"; }));
+        var name = "holder/" + Guid.NewGuid().ToString("N");
+        var (onA, onB) = (new CountingService(), new CountingService());
+        var (runA, runB) = (new RunOnceHostedService(name, onA, a, NullLogger.Instance), new RunOnceHostedService(name, onB, b, NullLogger.Instance));
+
+        // With the holder table: the waiting replica names the holder, with the holder's own since.
+        await runA.StartAsync(CancellationToken.None);
+        await Eventually(() => onA.Running, Bound, "a holds the lease");
+        await runB.StartAsync(CancellationToken.None);
+        await Eventually(() => runB.Status.Holder == "holder-a", Bound, "b names a as the holder");
+        Assert.Equal(runA.Status.Since, runB.Status.Since);
+        Assert.True(runA.Status.HeldByThisReplica);
+        Assert.False(runB.Status.HeldByThisReplica);
+        await runA.StopAsync(CancellationToken.None);
+        await Eventually(() => onB.Running && runB.Status.Holder == "waiter-b", Bound, "b takes over and names itself");
+        Assert.Null(runA.Status.Holder);
+        await runB.StopAsync(CancellationToken.None);
+
+        // Without it (dropped: recording and reading fail with 42P01, not transient): the lease still moves, no holder is named.
+        await using (var source = Npgsql.NpgsqlDataSource.Create(cluster.ConnectionString))
+        await using (var connection = await source.OpenConnectionAsync())
+        await using (var drop = new Npgsql.NpgsqlCommand($"DROP TABLE \"{schema}\".compose_plugin_leases", connection))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        (onA, onB) = (new CountingService(), new CountingService());
+        (runA, runB) = (new RunOnceHostedService(name, onA, a, NullLogger.Instance), new RunOnceHostedService(name, onB, b, NullLogger.Instance));
+        await runA.StartAsync(CancellationToken.None);
+        await Eventually(() => onA.Running, Bound, "a holds the lease without the holder table");
+        await runB.StartAsync(CancellationToken.None);
+        await Task.Delay(1500);
+        Assert.False(onB.Running);
+        Assert.Null(runB.Status.Holder);
+        Assert.Equal("holder-a", runA.Status.Holder); // a knows it holds the lease
+        await runA.StopAsync(CancellationToken.None);
+        await Eventually(() => onB.Running, Bound, "b takes over without the holder table");
+        await runB.StopAsync(CancellationToken.None);
+    }
+
     private static async Task<long> LeaseKeyAsync(PostgreSqlStoreBackend backend, string name)
     {
         // The lease takes the lock; while it is held, pg_locks shows its key (classid << 32 | objid).

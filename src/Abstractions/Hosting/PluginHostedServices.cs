@@ -91,6 +91,21 @@ internal sealed class PluginHostedServices(ServerPluginEntry entry, ComposeOptio
     public Task StopAllAsync(CancellationToken cancellationToken)
         => Task.WhenAll(Snapshot().Select(service => service.StopAsync(cancellationToken)));
 
+    /// <summary>The run-once services among the plugin's hosted services (those created so far), with their lease state.</summary>
+    public IReadOnlyList<Store.RunOnceServiceStatus> RunOnceStatuses()
+    {
+        List<Store.RunOnceServiceStatus>? statuses = null;
+        foreach (var service in Snapshot())
+        {
+            if (service.Inner is Store.RunOnceHostedService once)
+            {
+                (statuses ??= []).Add(once.Status);
+            }
+        }
+
+        return statuses ?? (IReadOnlyList<Store.RunOnceServiceStatus>)[];
+    }
+
     private SupervisedService[] Snapshot()
     {
         lock (_gate)
@@ -193,6 +208,9 @@ internal sealed class PluginHostedServices(ServerPluginEntry entry, ComposeOptio
         private IHostApplicationLifetime? _lifetime;
 
         public string Name => _inner?.GetType().Name ?? $"#{key.Index}";
+
+        /// <summary>Gets the plugin's service, once created (at its first start).</summary>
+        public IHostedService? Inner => Volatile.Read(ref _inner);
 
         public async Task StartAsync(CancellationToken cancellationToken)
         {

@@ -87,6 +87,16 @@ public sealed class ServerPluginEntry
         internal set => Volatile.Write(ref _routeCount, value);
     }
 
+    /// <summary>
+    /// Gets the run-once services the plugin registered (<c>AddRunOnceHostedService</c>), each with the replica that
+    /// holds its lease as this replica sees it (see <see cref="Store.RunOnceHostedService.Status"/>); empty for a plugin
+    /// without any, and until its hosted services first start.
+    /// </summary>
+    public IReadOnlyList<Store.RunOnceServiceStatus> RunOnce => RunOnceSource?.Invoke() ?? [];
+
+    /// <summary>Gets or sets where <see cref="RunOnce"/> comes from (the plugin's hosted services).</summary>
+    internal Func<IReadOnlyList<Store.RunOnceServiceStatus>>? RunOnceSource { get; set; }
+
     /// <summary>Gets the state apart from switching: a Degraded state whose crash window has passed reads as Running.</summary>
     internal ServerPluginState LifecycleState
     {

@@ -15,7 +15,9 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>GET {pattern}</c> to a JSON list of every composed plugin: id, name, description, version, assembly,
-    /// state, error (when failed or degraded), route count and the URL of its entry script (when it ships web assets),
+    /// state, error (when failed or degraded), route count, the URL of its entry script (when it ships web assets) and
+    /// its run-once services with the replica holding each lease (<c>runOnce: [{ service, holder, heldByThisReplica, since }]</c>),
+    /// beside this replica's id (<c>replica</c>),
     /// like Tailchat's <c>/health</c> plugin list and Mattermost's plugin statuses. It never shows a plugin's settings,
     /// and shows a failure's exception text only in the Development environment (elsewhere: "failed; see the host
     /// log"), as exception messages can carry connection strings. Serialized with source-generated metadata (AOT-safe).
@@ -41,10 +43,11 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
         var catalog = runtime.Catalog;
         var development = endpoints.ServiceProvider.GetService<IHostEnvironment>()?.IsDevelopment() == true;
         var composition = CompositionVersion.Of(catalog);
+        var replica = Compose.Store.PluginStoreBackend.ReplicaIdOf(endpoints.ServiceProvider);
         var target = runtime.Options.ShareConventions ? runtime.Root(endpoints, "MapServerPluginCatalog") : endpoints;
         return target.MapGet(pattern ?? runtime.RoutePrefix, context =>
         {
-            var listing = new ServerPluginCatalogListing(runtime.RoutePrefix, runtime.AssetsPrefix, composition, catalog.Select(entry => new ServerPluginCatalogItem(
+            var listing = new ServerPluginCatalogListing(runtime.RoutePrefix, runtime.AssetsPrefix, composition, replica, catalog.Select(entry => new ServerPluginCatalogItem(
                 entry.Descriptor.Id,
                 entry.Descriptor.Name,
                 entry.Descriptor.Description,
@@ -56,7 +59,8 @@ public static class ServerPluginCatalogEndpointRouteBuilderExtensions
                 entry.Descriptor.DependsOn,
                 entry.Dependents,
                 entry.RouteCount,
-                entry.Descriptor.EntryScript is { } script ? $"{runtime.AssetsPrefix.TrimEnd('/')}/{entry.Descriptor.Id}/{script}" : null)).ToList());
+                entry.Descriptor.EntryScript is { } script ? $"{runtime.AssetsPrefix.TrimEnd('/')}/{entry.Descriptor.Id}/{script}" : null,
+                entry.RunOnce is { Count: > 0 } runOnce ? runOnce : null)).ToList());
             context.Response.ContentType = "application/json; charset=utf-8";
             return JsonSerializer.SerializeAsync(context.Response.Body, listing, ServerPluginCatalogJsonContext.Default.ServerPluginCatalogListing, context.RequestAborted);
         }).WithTags("Compose").WithName("ServerPluginCatalog");
@@ -92,9 +96,10 @@ file static class CompositionVersion
 
 /// <summary>
 /// The body of the catalog endpoint: the host's plugin route prefix and assets prefix (what a gateway routes), the
-/// composition version (see <c>CompositionVersion</c>) and the plugins.
+/// composition version (see <c>CompositionVersion</c>), this replica's id (<c>Compose:Store:ReplicaId</c>, or the
+/// store backend's) and the plugins.
 /// </summary>
-internal sealed record ServerPluginCatalogListing(string RoutePrefix, string AssetsPrefix, string Composition, IReadOnlyList<ServerPluginCatalogItem> Plugins);
+internal sealed record ServerPluginCatalogListing(string RoutePrefix, string AssetsPrefix, string Composition, string Replica, IReadOnlyList<ServerPluginCatalogItem> Plugins);
 
 /// <summary>One plugin in the catalog endpoint's body; deliberately no settings.</summary>
 internal sealed record ServerPluginCatalogItem(
@@ -109,7 +114,8 @@ internal sealed record ServerPluginCatalogItem(
     IReadOnlyList<string> DependsOn,
     IReadOnlyList<string> Dependents,
     int RouteCount,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EntryScript);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EntryScript,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Compose.Store.RunOnceServiceStatus>? RunOnce);
 
 [JsonSerializable(typeof(ServerPluginCatalogListing))]
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

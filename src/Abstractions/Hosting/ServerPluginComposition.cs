@@ -58,6 +58,18 @@ public static class ServerPluginComposition
 
         var section = configuration.GetSection(ComposeOptions.SectionName);
         var options = ComposeOptions.FromConfiguration(section);
+        if (configuration[Store.PluginStoreBackend.ReplicaIdKey] is { Length: > 0 } replicaId)
+        {
+            try
+            {
+                Store.PluginStoreLimits.ValidateReplicaId(replicaId);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidOperationException(ex.Message, ex);
+            }
+        }
+
         configure?.Invoke(options);
         var pluginsSection = section.GetSection("Plugins");
         var environment = EnvironmentName(services, configuration);
@@ -97,6 +109,7 @@ public static class ServerPluginComposition
                 InitTimeout = (settings is null ? null : PluginSettings.InitTimeout(settings)) ?? options.InitTimeout,
                 HostedServices = new PluginHostedServices(entries[i], options),
             };
+            entries[i].RunOnceSource = instance.HostedServices.RunOnceStatuses;
             services.AddSingleton(descriptor.PluginType, instance.ResolveForContainer);
             services.AddKeyedSingleton<IServerPluginContext>(
                 descriptor.Id,

@@ -24,7 +24,7 @@ internal sealed class ServerPluginContext(ServerPluginDescriptor descriptor, ICo
     public IPluginStore Store => field ??= _backend.Value?.GetStore(descriptor.Id) ?? new FilePluginStore(descriptor.Id, DataDirectory);
 
     public IPluginClusterEvents Events => field ??= _backend.Value?.GetEvents(descriptor.Id)
-        ?? new InProcessClusterEvents(descriptor.Id, PluginStoreBackend.ProcessReplicaId, services?.GetService<ILoggerFactory>()?.CreateLogger("Compose.Store"));
+        ?? new InProcessClusterEvents(descriptor.Id, services is null ? PluginStoreBackend.ProcessReplicaId : PluginStoreBackend.ReplicaIdOf(services), services?.GetService<ILoggerFactory>()?.CreateLogger("Compose.Store"));
 
     public IConfiguration Configuration => configuration;
 

@@ -36,6 +36,9 @@ internal sealed class ServerPluginHealthCheck(ServerPluginCatalog catalog) : IHe
 /// aggregate <c>server-plugins</c> (tag <c>compose</c>): a host maps only the aggregate
 /// (<c>Predicate = r => r.Tags.Contains("compose")</c>) or every plugin's (Aspire's health per integration).
 /// Unhealthy when failed, Degraded when degraded, Healthy otherwise (a disabled plugin is healthy: it was switched off).
+/// A plugin with run-once services names each lease's holder in the description and in the data: <c>runOnce</c> (the
+/// <see cref="Store.RunOnceServiceStatus"/> list) and, for writers that show text only, <c>runOnce:{service}</c>
+/// (<c>"{holder} (this replica) since {since:O}"</c>, <c>"{holder} since …"</c> or <c>"no holder known"</c>).
 /// </summary>
 internal sealed class PluginHealthCheck(ServerPluginEntry entry) : IHealthCheck
 {
@@ -45,11 +48,36 @@ internal sealed class PluginHealthCheck(ServerPluginEntry entry) : IHealthCheck
     {
         var state = entry.State;
         var description = $"Server plugin '{entry.Descriptor.Id}' is {state}";
+        IReadOnlyDictionary<string, object>? data = null;
+        if (entry.RunOnce is { Count: > 0 } runOnce)
+        {
+            var values = new Dictionary<string, object>(StringComparer.Ordinal) { ["runOnce"] = runOnce };
+            foreach (var service in runOnce)
+            {
+                var holder = Describe(service);
+                values[$"runOnce:{service.Service}"] = holder;
+                description += $"; run-once '{service.Service}': {holder}";
+            }
+
+            data = values;
+        }
+
         return Task.FromResult(state switch
         {
-            ServerPluginState.Failed => HealthCheckResult.Unhealthy(description),
-            ServerPluginState.Degraded => HealthCheckResult.Degraded(description),
-            _ => HealthCheckResult.Healthy(description),
+            ServerPluginState.Failed => HealthCheckResult.Unhealthy(description, data: data),
+            ServerPluginState.Degraded => HealthCheckResult.Degraded(description, data: data),
+            _ => HealthCheckResult.Healthy(description, data),
         });
+    }
+
+    private static string Describe(Store.RunOnceServiceStatus service)
+    {
+        if (service.Holder is null)
+        {
+            return "no holder known";
+        }
+
+        var since = service.Since?.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        return service.HeldByThisReplica ? $"{service.Holder} (this replica) since {since}" : $"{service.Holder} since {since}";
     }
 }

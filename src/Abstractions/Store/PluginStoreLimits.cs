@@ -23,6 +23,9 @@ public static class PluginStoreLimits
     /// <summary>The longest cluster-event name, in bytes of UTF-8 (128).</summary>
     public const int MaxEventNameBytes = 128;
 
+    /// <summary>The longest replica id (<c>Compose:Store:ReplicaId</c>), in bytes of UTF-8: 128.</summary>
+    public const int MaxReplicaIdBytes = 128;
+
     /// <summary>The longest expiry (ten years).</summary>
     public static readonly TimeSpan MaxExpiry = TimeSpan.FromDays(3650);
 
@@ -103,6 +106,34 @@ public static class PluginStoreLimits
         {
             throw new ArgumentException($"A cluster event payload holds at most {MaxEventPayloadBytes} bytes; this one has {payload.Length}.", nameof(payload));
         }
+    }
+
+    /// <summary>
+    /// Checks a configured replica id (<c>Compose:Store:ReplicaId</c>): 1 to <see cref="MaxReplicaIdBytes"/> bytes of
+    /// UTF-8, no control characters, no lone surrogates, no surrounding white space. It should be unique per running
+    /// replica (a pod name, a host name with its port): the catalog and health name lease holders by it.
+    /// </summary>
+    /// <param name="replicaId">The id.</param>
+    /// <returns><paramref name="replicaId"/>.</returns>
+    /// <exception cref="ArgumentException">The id breaks a rule; the message names <c>Compose:Store:ReplicaId</c>.</exception>
+    public static string ValidateReplicaId(string replicaId)
+    {
+        ArgumentNullException.ThrowIfNull(replicaId);
+        try
+        {
+            if (replicaId.Length == 0 || replicaId.Trim().Length != replicaId.Length)
+            {
+                throw new ArgumentException("A replica id must not be empty or start or end with white space.", nameof(replicaId));
+            }
+
+            ValidateText(replicaId, MaxReplicaIdBytes, "replica id", nameof(replicaId));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"Compose:Store:ReplicaId '{replicaId.ReplaceLineEndings(" ")}' is refused: {ex.Message}", nameof(replicaId), ex);
+        }
+
+        return replicaId;
     }
 
     private static void ValidateText(string text, int maxBytes, string what, string parameterName)

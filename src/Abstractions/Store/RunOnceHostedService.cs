@@ -37,7 +37,10 @@ public static class RunOnceServiceCollectionExtensions
             name,
             sp.GetRequiredService<TService>(),
             sp.GetService<PluginStoreBackend>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger("Compose.Store") ?? NullLogger.Instance));
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Compose.Store") ?? NullLogger.Instance)
+        {
+            ReplicaId = PluginStoreBackend.ReplicaIdOf(sp),
+        });
         return services;
     }
 }
@@ -56,6 +59,8 @@ public sealed class RunOnceHostedService : BackgroundService
     private readonly PluginStoreBackend? _backend;
     private readonly ILogger _logger;
     private volatile bool _running;
+    private volatile PluginLeaseHolder? _holder;
+    private volatile bool _held;
 
     /// <summary>Creates the wrapper.</summary>
     /// <param name="leaseName">The lease's name.</param>
@@ -77,14 +82,58 @@ public sealed class RunOnceHostedService : BackgroundService
     /// <summary>Gets whether the inner service runs on this replica now (this replica holds the lease).</summary>
     public bool IsRunning => _running;
 
+    /// <summary>
+    /// Gets this replica's id, as the lease holder is named: the backend's <see cref="PluginStoreBackend.ReplicaId"/>,
+    /// else (no backend) <see cref="PluginStoreBackend.ProcessReplicaId"/> unless set at registration (<c>Compose:Store:ReplicaId</c>).
+    /// </summary>
+    public string ReplicaId
+    {
+        get => _backend?.ReplicaId ?? field ?? PluginStoreBackend.ProcessReplicaId;
+        init => field = value;
+    }
+
+    /// <summary>
+    /// Gets who holds the lease as this replica last saw it: this replica while it holds it; another replica as the
+    /// backend reported at its last check while this one waits (with <c>Compose.PostgreSql</c>, at most one
+    /// <c>LeaseCheckInterval</c> old); <see langword="null"/> when nobody holds it, the backend cannot tell (unreachable),
+    /// or this replica does not take part (the plugin is stopped or switched off).
+    /// </summary>
+    public PluginLeaseHolder? Holder => _holder;
+
+    /// <summary>Gets the lease's state on this replica, as the catalog and the health checks show it.</summary>
+    public RunOnceServiceStatus Status
+    {
+        get
+        {
+            var held = _held;
+            var holder = _holder;
+            return new RunOnceServiceStatus(LeaseName, holder?.ReplicaId, held, holder?.Since);
+        }
+    }
+
     /// <summary>Gets the wrapped service.</summary>
     public IHostedService Inner => _inner;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunLeasedAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _held = false;
+            _holder = null;
+        }
+    }
+
+    private async Task RunLeasedAsync(CancellationToken stoppingToken)
+    {
         if (_backend is null)
         {
+            _held = true;
+            _holder = new PluginLeaseHolder(ReplicaId, DateTimeOffset.UtcNow);
             await RunWhileAsync(CancellationToken.None, stoppingToken).ConfigureAwait(false);
             return;
         }
@@ -94,7 +143,7 @@ public sealed class RunOnceHostedService : BackgroundService
             IPluginLease lease;
             try
             {
-                lease = await _backend.AcquireLeaseAsync(LeaseName, stoppingToken).ConfigureAwait(false);
+                lease = await _backend.AcquireLeaseAsync(LeaseName, holder => _holder = holder, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -102,6 +151,7 @@ public sealed class RunOnceHostedService : BackgroundService
             }
             catch (Exception ex)
             {
+                _holder = null; // unknown while the backend cannot be asked
                 Log.LeaseRetry(_logger, LeaseName, ex.Message, ex);
                 await DelayAsync(RetryDelay, stoppingToken).ConfigureAwait(false);
                 continue;
@@ -109,8 +159,19 @@ public sealed class RunOnceHostedService : BackgroundService
 
             await using (lease.ConfigureAwait(false))
             {
+                _holder = new PluginLeaseHolder(_backend.ReplicaId, lease.Since);
+                _held = true;
                 Log.LeaseAcquired(_logger, LeaseName, _backend.ReplicaId);
-                await RunWhileAsync(lease.Lost, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await RunWhileAsync(lease.Lost, stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _held = false;
+                    _holder = null;
+                }
+
                 if (!stoppingToken.IsCancellationRequested)
                 {
                     Log.LeaseLost(_logger, LeaseName, _backend.ReplicaId);
@@ -158,3 +219,10 @@ public sealed class RunOnceHostedService : BackgroundService
         }
     }
 }
+
+/// <summary>A run-once service's lease as one replica sees it (<see cref="RunOnceHostedService.Status"/>).</summary>
+/// <param name="Service">The lease's name, the same on every replica (for example <c>ticker/ticks</c>).</param>
+/// <param name="Holder">The replica id of the holder, or <see langword="null"/> when none is known (see <see cref="RunOnceHostedService.Holder"/>).</param>
+/// <param name="HeldByThisReplica">Whether this replica holds the lease (its service runs here).</param>
+/// <param name="Since">When the holder took the lease, or <see langword="null"/> with no holder.</param>
+public sealed record RunOnceServiceStatus(string Service, string? Holder, bool HeldByThisReplica, DateTimeOffset? Since);
