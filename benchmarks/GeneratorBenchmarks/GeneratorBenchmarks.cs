@@ -69,9 +69,9 @@ public class GeneratorBenchmarks
 
         var host = result.Results.SelectMany(r => r.GeneratedSources).SingleOrDefault(s => s.HintName == "Compose.Host.g.cs");
         var text = host.SourceText?.ToString() ?? throw new InvalidOperationException("The generator wrote no host source.");
-        // Each plugin has a record in the descriptor table: its id, then the field separator (ids have four digits).
-        var found = Enumerable.Range(1, Workload.PluginAssemblies * Workload.PluginsPerAssembly).Count(n => text.Contains($"p-{n:D4}\\u001F", StringComparison.Ordinal))
-                    + Enumerable.Range(1, Workload.OwnPlugins).Count(n => text.Contains($"h-{n:D4}\\u001F", StringComparison.Ordinal));
+        // Each plugin has its descriptor call in GetDescriptor, which opens with its id (ids have four digits).
+        var found = Enumerable.Range(1, Workload.PluginAssemblies * Workload.PluginsPerAssembly).Count(n => text.Contains($"=> new(\"p-{n:D4}\", ", StringComparison.Ordinal))
+                    + Enumerable.Range(1, Workload.OwnPlugins).Count(n => text.Contains($"=> new(\"h-{n:D4}\", ", StringComparison.Ordinal));
         if (found != plugins)
         {
             throw new InvalidOperationException($"The host source names {found} plugins, expected {plugins}.");

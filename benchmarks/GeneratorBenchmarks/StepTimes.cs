@@ -10,7 +10,7 @@ namespace Compose.Benchmarks;
 /// </summary>
 internal static class StepTimes
 {
-    private static readonly string[] Steps = ["OwnPlugins", "OwnPluginList", "CompilationModel", "HostSetting", "Host"];
+    private static readonly string[] Steps = ["OwnPlugins", "OwnPluginList", "HostIdentity", "ReferenceContext", "ReferencedManifests", "HostSetting", "Host"];
 
     public static void Print()
     {

@@ -47,10 +47,6 @@ public sealed class ComposeGenerator : IIncrementalGenerator
             }
         });
 
-        var compilation = context.CompilationProvider
-            .Select(static (compilation, cancellationToken) => PluginParser.ParseCompilation(compilation, cancellationToken))
-            .WithTrackingName(TrackingNames.CompilationModel);
-
         var hostSetting = context.AnalyzerConfigOptionsProvider
             .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.ComposeHost", out var value) && bool.TryParse(value, out var isHost)
                 ? isHost
@@ -65,11 +61,31 @@ public sealed class ComposeGenerator : IIncrementalGenerator
                 options.GlobalOptions.TryGetValue("build_property.ComposeExcludedPlugins", out var classes) ? classes : null))
             .WithTrackingName(TrackingNames.ExcludedPlugins);
 
+        // Every edit makes a new compilation: only cheap reads of it run again.
+        var identity = context.CompilationProvider
+            .Select(static (compilation, _) => PluginParser.ParseHost(compilation))
+            .WithTrackingName(TrackingNames.HostIdentity);
+
+        // The referenced manifests are read when the references change (or how they are read), never on an edit of
+        // the host's source: MetadataReferencesProvider keeps a reference Cached while the compilation holds the same
+        // reference object, so this step runs on the first build and after a reference was added, removed or rebuilt.
+        var referenceContext = context.CompilationProvider
+            .Select(static (compilation, _) => (compilation.AssemblyName ?? string.Empty, compilation.Options.MetadataImportOptions, Composition.IsExecutable(compilation.Options.OutputKind)))
+            .Combine(hostSetting)
+            .Select(static (input, _) => new ReferenceContext(input.Left.Item1, input.Left.Item2, input.Right ?? input.Left.Item3))
+            .WithTrackingName(TrackingNames.ReferenceContext);
+        var manifests = context.MetadataReferencesProvider
+            .Collect()
+            .Combine(referenceContext)
+            .Select(static (input, cancellationToken) => PluginParser.ParseReferences(input.Left, input.Right, cancellationToken))
+            .WithTrackingName(TrackingNames.ReferencedManifests);
+
         var host = ownPlugins
-            .Combine(compilation)
+            .Combine(identity)
+            .Combine(manifests)
             .Combine(hostSetting)
             .Combine(excluded)
-            .Select(static (input, _) => Composition.Host(input.Left.Left.Left, input.Left.Left.Right, input.Left.Right, input.Right))
+            .Select(static (input, _) => Composition.Host(input.Left.Left.Left.Left, input.Left.Left.Left.Right, input.Left.Left.Right, input.Left.Right, input.Right))
             .WithTrackingName(TrackingNames.Host);
 
         context.RegisterSourceOutput(host, static (spc, model) =>
@@ -192,15 +208,18 @@ internal static class Composition
         return plugins.ToEquatableArray();
     }
 
-    public static HostModel Host(EquatableArray<PluginModel> own, CompilationModel compilation, bool? hostSetting, Exclusions exclusions)
+    /// <summary>Whether a project of this output kind is a host unless <c>ComposeHost</c> says otherwise.</summary>
+    public static bool IsExecutable(OutputKind kind) => kind is OutputKind.ConsoleApplication or OutputKind.WindowsApplication or OutputKind.WindowsRuntimeApplication;
+
+    public static HostModel Host(EquatableArray<PluginModel> own, HostIdentity identity, ReferencedManifests references, bool? hostSetting, Exclusions exclusions)
     {
-        if (!compilation.ReferencesCompose || !(hostSetting ?? compilation.IsExecutable))
+        if (!references.ReferencesCompose || !(hostSetting ?? identity.IsExecutable))
         {
             return new HostModel(false, EquatableArray<PluginModel>.Empty, EquatableArray<DiagnosticInfo>.Empty);
         }
 
         var diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
-        diagnostics.AddRange(exclusions.Unmatched(own.Concat(compilation.ReferencedPlugins).ToList()));
+        diagnostics.AddRange(exclusions.Unmatched(own.Concat(references.Plugins).ToList()));
 
         // What the project file leaves out, by id, with the setting that did it (for CMP0018): excluded plugins are
         // dropped before any other check, so their code is never called and a broken one does not fail the build.
@@ -222,13 +241,13 @@ internal static class Composition
             // Own duplicates are reported by the analyzer; they already are not composable.
             if (!IsExcluded(plugin) && plugin.IsComposable)
             {
-                candidates.Add(plugin with { AssemblyName = compilation.AssemblyName, Version = compilation.Version });
+                candidates.Add(plugin with { AssemblyName = identity.AssemblyName, Version = identity.Version });
             }
         }
 
         var ownCount = candidates.Count;
-        var hostMajor = Major(compilation.ComposeAbstractionsVersion);
-        foreach (var plugin in compilation.ReferencedPlugins)
+        var hostMajor = Major(references.ComposeAbstractionsVersion);
+        foreach (var plugin in references.Plugins)
         {
             if (IsExcluded(plugin))
             {
@@ -246,7 +265,7 @@ internal static class Composition
             if (pluginMajor is not null && hostMajor is not null && pluginMajor > hostMajor)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    ComposeDiagnostics.NewerComposeVersion, plugin.Id, plugin.AssemblyName, plugin.ComposeVersion!, compilation.ComposeAbstractionsVersion!));
+                    ComposeDiagnostics.NewerComposeVersion, plugin.Id, plugin.AssemblyName, plugin.ComposeVersion!, references.ComposeAbstractionsVersion!));
                 continue;
             }
 

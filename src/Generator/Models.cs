@@ -61,14 +61,17 @@ internal sealed record PluginModel(
     public ManifestMismatch? ManifestMismatch { get; init; }
 }
 
-/// <summary>What the host emitter needs from the compilation itself.</summary>
-internal sealed record CompilationModel(
-    bool ReferencesCompose,
-    string AssemblyName,
-    string Version,
-    bool IsExecutable,
-    string? ComposeAbstractionsVersion,
-    EquatableArray<PluginModel> ReferencedPlugins)
+/// <summary>What the host build takes from the compilation itself; read again on every edit, so only what is cheap.</summary>
+/// <param name="AssemblyName">The host's assembly name, for its own plugins' descriptors.</param>
+/// <param name="Version">The host's informational version, for its own plugins' descriptors.</param>
+/// <param name="IsExecutable">Whether the project builds an executable (a host unless <c>ComposeHost</c> says otherwise).</param>
+internal sealed record HostIdentity(string AssemblyName, string Version, bool IsExecutable);
+
+/// <summary>How the references are read: with the host's name and import options, and only in a host.</summary>
+internal sealed record ReferenceContext(string AssemblyName, MetadataImportOptions ImportOptions, bool IsHost);
+
+/// <summary>What the references bring: whether Compose.Abstractions is one of them, its version, and the plugins of their manifests in reference order.</summary>
+internal sealed record ReferencedManifests(bool ReferencesCompose, string? ComposeAbstractionsVersion, EquatableArray<PluginModel> Plugins)
 {
-    public static readonly CompilationModel None = new(false, string.Empty, string.Empty, false, null, EquatableArray<PluginModel>.Empty);
+    public static readonly ReferencedManifests None = new(false, null, EquatableArray<PluginModel>.Empty);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Compose.Generator;
 
@@ -61,13 +62,37 @@ internal static class PluginParser
         };
     }
 
-    /// <summary>Reads what the host needs from the compilation: its identity, output kind and referenced manifests.</summary>
-    public static CompilationModel ParseCompilation(Compilation compilation, CancellationToken cancellationToken)
+    /// <summary>Reads what a host build needs of the compilation itself: cheap, as it runs again on every edit.</summary>
+    public static HostIdentity ParseHost(Compilation compilation)
+        => new(
+            compilation.AssemblyName ?? string.Empty,
+            VersionOf(compilation.Assembly),
+            Composition.IsExecutable(compilation.Options.OutputKind));
+
+    /// <summary>
+    /// Reads the manifests of <paramref name="references"/> and checks each plugin class they name again. It needs
+    /// symbols but not the host's source, so it binds the references in a compilation of their own, without syntax
+    /// trees: the result depends only on the references and <paramref name="context"/>, and the pipeline runs this
+    /// again only when one of them changes, never on an edit of the host's code.
+    /// </summary>
+    public static ReferencedManifests ParseReferences(ImmutableArray<MetadataReference> references, ReferenceContext context, CancellationToken cancellationToken)
     {
+        if (!context.IsHost)
+        {
+            return ReferencedManifests.None;
+        }
+
+        // The host's own name, so InternalsVisibleTo grants the same access, and its import options (the IDE imports
+        // all members, the command-line compiler public ones).
+        var compilation = CSharpCompilation.Create(
+            context.AssemblyName.Length > 0 ? context.AssemblyName : "Compose.References",
+            syntaxTrees: null,
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, metadataImportOptions: context.ImportOptions));
         var pluginInterface = compilation.GetTypeByMetadataName(PluginInterfaceName);
         if (pluginInterface is null)
         {
-            return CompilationModel.None;
+            return ReferencedManifests.None;
         }
 
         var referenced = ImmutableArray.CreateBuilder<PluginModel>();
@@ -78,7 +103,7 @@ internal static class PluginParser
             cancellationToken.ThrowIfCancellationRequested();
 
             // Only an assembly compiled against Compose.Abstractions can carry a manifest: skip the framework's
-            // attributes without decoding them (this runs on every compilation change).
+            // attributes without decoding them.
             if (manifestAttribute is null
                 || SymbolEqualityComparer.Default.Equals(assembly, composeAssembly)
                 || !assembly.Modules.Any(m => m.ReferencedAssemblies.Any(r => r.Name == composeAssembly.Identity.Name)))
@@ -95,14 +120,7 @@ internal static class PluginParser
             }
         }
 
-        var isExecutable = compilation.Options.OutputKind is OutputKind.ConsoleApplication or OutputKind.WindowsApplication or OutputKind.WindowsRuntimeApplication;
-        return new CompilationModel(
-            true,
-            compilation.AssemblyName ?? string.Empty,
-            VersionOf(compilation.Assembly),
-            isExecutable,
-            pluginInterface.ContainingAssembly.Identity.Version.ToString(3),
-            referenced.ToImmutable().ToEquatableArray());
+        return new ReferencedManifests(true, composeAssembly.Identity.Version.ToString(3), referenced.ToImmutable().ToEquatableArray());
     }
 
     private static PluginModel ParseManifestEntry(AttributeData attribute, IAssemblySymbol assembly, Compilation compilation, CancellationToken cancellationToken)

@@ -32,7 +32,9 @@ public sealed class IncrementalTests
             CSharpSyntaxTree.ParseText(Usings + "namespace Cached; public static class Other { public static int Value => 2; }", GeneratorHarness.ParseOptions, path: compilation.SyntaxTrees.ElementAt(1).FilePath));
         var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
 
-        foreach (var name in new[] { TrackingNames.OwnPlugins, TrackingNames.OwnPluginList, TrackingNames.CompilationModel, TrackingNames.Host })
+        // The referenced manifests are not even read again: their input, the references, is the same.
+        Assert.Equal(IncrementalStepRunReason.Cached, result.TrackedSteps[TrackingNames.ReferencedManifests].Single().Outputs.Single().Reason);
+        foreach (var name in new[] { TrackingNames.OwnPlugins, TrackingNames.OwnPluginList, TrackingNames.HostIdentity, TrackingNames.ReferenceContext, TrackingNames.ReferencedManifests, TrackingNames.Host })
         {
             var outputs = result.TrackedSteps[name].SelectMany(step => step.Outputs).ToList();
             Assert.NotEmpty(outputs);
@@ -88,5 +90,58 @@ public sealed class IncrementalTests
         Assert.Equal(IncrementalStepRunReason.Modified, run.Results.Single().TrackedSteps[TrackingNames.Host].Single().Outputs.Single().Reason);
         Assert.Contains("new(\"cached\", \"Renamed\", ", GeneratedSource(run, "Compose.Host.g.cs"), StringComparison.Ordinal);
         Assert.Contains("Name = \"Renamed\"", GeneratedSource(run, "Compose.Manifest.g.cs"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EditInAHostThatReferencesAPluginPackageDoesNotReadItsManifestAgain()
+    {
+        var library = BuildLibrary("Vendor.Notes", "namespace Vendor; [ServerPlugin(\"notes\")] public sealed class NotesPlugin : IServerPlugin { public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask; }");
+        var compilation = Compile("Cached.Host", OutputKind.ConsoleApplication, [library], "namespace Cached; public static class Other { public static int Value => 1; }");
+        var driver = CreateDriver(trackSteps: true).RunGenerators(compilation);
+        Assert.Contains("=> new(\"notes\", ", GeneratedSource(driver.GetRunResult(), "Compose.Host.g.cs"), StringComparison.Ordinal);
+
+        var tree = compilation.SyntaxTrees.First();
+        var edited = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(
+            Usings + "namespace Cached; public static class Other { public static int Value => 2; }", GeneratorHarness.ParseOptions, path: tree.FilePath));
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        Assert.Equal(IncrementalStepRunReason.Cached, result.TrackedSteps[TrackingNames.ReferencedManifests].Single().Outputs.Single().Reason);
+        Assert.Equal(IncrementalStepRunReason.Cached, result.TrackedSteps[TrackingNames.Host].Single().Outputs.Single().Reason);
+    }
+
+    [Fact]
+    public void AddingAReferenceReadsTheManifestsAgain_AndRemovingItToo()
+    {
+        var notes = BuildLibrary("Vendor.Notes", "namespace Vendor; [ServerPlugin(\"notes\")] public sealed class NotesPlugin : IServerPlugin { public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask; }");
+        var tags = BuildLibrary("Vendor.Tags", "namespace Vendor.Tags; [ServerPlugin(\"tags\", Name = \"Tags\")] public sealed class TagsPlugin : IServerPlugin { public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask; }");
+        var compilation = Compile("Cached.Host", OutputKind.ConsoleApplication, [notes], "namespace Cached; public static class Other { }");
+        var driver = CreateDriver(trackSteps: true).RunGenerators(compilation);
+
+        var added = driver.RunGenerators(compilation.AddReferences(tags));
+        var addedRun = added.GetRunResult();
+        Assert.Equal(IncrementalStepRunReason.Modified, addedRun.Results.Single().TrackedSteps[TrackingNames.ReferencedManifests].Single().Outputs.Single().Reason);
+        var host = GeneratedSource(addedRun, "Compose.Host.g.cs");
+        Assert.Contains("=> new(\"notes\", ", host, StringComparison.Ordinal);
+        Assert.Contains("=> new(\"tags\", \"Tags\", null, typeof(global::Vendor.Tags.TagsPlugin), \"Vendor.Tags\", ", host, StringComparison.Ordinal);
+
+        var removed = added.RunGenerators(compilation.AddReferences(tags).RemoveReferences(notes)).GetRunResult();
+        var remaining = GeneratedSource(removed, "Compose.Host.g.cs");
+        Assert.DoesNotContain("\"notes\"", remaining, StringComparison.Ordinal);
+        Assert.Contains("=> new(\"tags\", ", remaining, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARebuiltReferenceIsReadAgain()
+    {
+        const string Source = "namespace Vendor; [ServerPlugin(\"notes\", Name = \"NAME\")] public sealed class NotesPlugin : IServerPlugin { public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask; }";
+        var before = BuildLibrary("Vendor.Notes", Source.Replace("NAME", "Before", StringComparison.Ordinal));
+        var after = BuildLibrary("Vendor.Notes", Source.Replace("NAME", "After", StringComparison.Ordinal));
+        var compilation = Compile("Cached.Host", OutputKind.ConsoleApplication, [before], "namespace Cached; public static class Other { }");
+        var driver = CreateDriver(trackSteps: true).RunGenerators(compilation);
+
+        var run = driver.RunGenerators(compilation.ReplaceReference(before, after)).GetRunResult();
+
+        Assert.Equal(IncrementalStepRunReason.Modified, run.Results.Single().TrackedSteps[TrackingNames.ReferencedManifests].Single().Outputs.Single().Reason);
+        Assert.Contains("=> new(\"notes\", \"After\", ", GeneratedSource(run, "Compose.Host.g.cs"), StringComparison.Ordinal);
     }
 }
