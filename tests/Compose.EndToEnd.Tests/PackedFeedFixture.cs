@@ -4,9 +4,10 @@ using Compose.EndToEnd.Tests.Infrastructure;
 namespace Compose.EndToEnd.Tests;
 
 /// <summary>
-/// Packs Compose.Abstractions, the two sample plugins, Compose.Testing and Compose.Templates (Release) into a folder
-/// feed, once for all end-to-end tests, with a version no earlier run used, so the NuGet global cache can never serve a
-/// stale package.
+/// Packs Compose.Abstractions, the two sample plugins, Compose.Testing, Compose.Templates, Compose.PostgreSql and
+/// Compose.Gateway (Release) into a folder feed, once for all end-to-end tests, with a version no earlier run used, so
+/// the NuGet global cache can never serve a stale package. The packs are release builds
+/// (<c>ContinuousIntegrationBuild</c>: deterministic source paths), as a published package is built.
 /// </summary>
 public sealed class PackedFeedFixture : IAsyncLifetime
 {
@@ -15,9 +16,11 @@ public sealed class PackedFeedFixture : IAsyncLifetime
     public const string LlmProxyId = "Compose.Samples.LlmProxy";
     public const string TestingId = "Compose.Testing";
     public const string TemplatesId = "Compose.Templates";
+    public const string PostgreSqlId = "Compose.PostgreSql";
+    public const string GatewayId = "Compose.Gateway";
 
     private static readonly string[] Projects =
-        [RepoPaths.AbstractionsProject, RepoPaths.HelloWorldProject, RepoPaths.LlmProxyProject, RepoPaths.TestingProject, RepoPaths.TemplatesProject];
+        [RepoPaths.AbstractionsProject, RepoPaths.HelloWorldProject, RepoPaths.LlmProxyProject, RepoPaths.TestingProject, RepoPaths.TemplatesProject, RepoPaths.PostgreSqlProject, RepoPaths.GatewayProject];
 
     private readonly List<ProcessResult> _packs = [];
 
@@ -43,7 +46,7 @@ public sealed class PackedFeedFixture : IAsyncLifetime
         var artifacts = Temp.Sub("artifacts");
         foreach (var project in Projects)
         {
-            var result = await DotNet.RunAsync(RepoPaths.Root, "pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}", "-p:UseArtifactsOutput=true", $"-p:ArtifactsPath={artifacts}");
+            var result = await DotNet.RunAsync(RepoPaths.Root, "pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}", "-p:UseArtifactsOutput=true", $"-p:ArtifactsPath={artifacts}", "-p:ContinuousIntegrationBuild=true");
             _packs.Add(result);
             if (result.ExitCode != 0)
             {
@@ -65,6 +68,15 @@ public sealed class PackedFeedFixture : IAsyncLifetime
     {
         EnsurePacked();
         var path = Path.Combine(Feed, $"{id}.{Version}.nupkg");
+        Assert.True(File.Exists(path), $"{path} was not produced. The feed holds: {string.Join(", ", Directory.GetFiles(Feed).Select(Path.GetFileName))}");
+        return path;
+    }
+
+    /// <summary>The path of the symbol package (.snupkg) of <paramref name="id"/> at <see cref="Version"/> in the feed.</summary>
+    public string SymbolPackagePath(string id)
+    {
+        EnsurePacked();
+        var path = Path.Combine(Feed, $"{id}.{Version}.snupkg");
         Assert.True(File.Exists(path), $"{path} was not produced. The feed holds: {string.Join(", ", Directory.GetFiles(Feed).Select(Path.GetFileName))}");
         return path;
     }

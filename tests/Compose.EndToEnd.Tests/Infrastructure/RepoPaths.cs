@@ -18,6 +18,10 @@ public static class RepoPaths
 
     public static string TemplatesProject => Path.Combine(Root, "src", "Templates", "Compose.Templates.csproj");
 
+    public static string PostgreSqlProject => Path.Combine(Root, "src", "PostgreSql", "Compose.PostgreSql.csproj");
+
+    public static string GatewayProject => Path.Combine(Root, "src", "Gateway", "Compose.Gateway.csproj");
+
     public static string ReadMe => Path.Combine(Root, "README.md");
 
     public static string TestingDoc => Path.Combine(Root, "docs", "testing.md");
