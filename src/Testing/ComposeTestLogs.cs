@@ -93,6 +93,7 @@ public sealed partial class ComposeTestLogs
     /// <returns>The first matching entry.</returns>
     /// <exception cref="TimeoutException">No entry matched within <paramref name="timeout"/>; the message lists the last lines.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in their first parameter (a predicate or a string), so no call is ambiguous.")]
     public async Task<ComposeLogEntry> WaitForAsync(Func<ComposeLogEntry, bool> predicate, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(predicate);
@@ -137,6 +138,7 @@ public sealed partial class ComposeTestLogs
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The first matching entry.</returns>
     /// <exception cref="TimeoutException">No line contained <paramref name="text"/> within <paramref name="timeout"/>.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in their first parameter (a predicate or a string), so no call is ambiguous.")]
     public Task<ComposeLogEntry> WaitForAsync(string text, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
