@@ -24,6 +24,8 @@ public sealed class PackedFeedFixture : IAsyncLifetime
 
     private readonly List<ProcessResult> _packs = [];
 
+    private readonly TempDirectory _artifacts = new("packages", Path.Combine(RepoPaths.Root, "artifacts"));
+
     public TempDirectory Temp { get; } = new("packages");
 
     /// <summary>Gets the unique version every package of this run carries.</summary>
@@ -40,10 +42,13 @@ public sealed class PackedFeedFixture : IAsyncLifetime
     /// The packs build into their own artifacts folder (<c>UseArtifactsOutput</c>), not the projects' bin and obj: the
     /// <see cref="AotPublishFixture"/> publish runs at the same time and builds the same projects in Release with the
     /// default version, and sharing the folders let it overwrite the generator a pack was about to put in the package.
+    /// The artifacts folder is inside the repository (under the git-ignored <c>artifacts/</c>, where the SDK's own
+    /// artifacts layout puts it): a release build maps the repository's paths to <c>/_/</c>, and a folder outside it
+    /// would leave the build machine's paths in the PDBs (ShippedPackageTests checks there are none).
     /// </remarks>
     public async Task InitializeAsync()
     {
-        var artifacts = Temp.Sub("artifacts");
+        var artifacts = _artifacts.Path;
         foreach (var project in Projects)
         {
             var result = await DotNet.RunAsync(RepoPaths.Root, "pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}", "-p:UseArtifactsOutput=true", $"-p:ArtifactsPath={artifacts}", "-p:ContinuousIntegrationBuild=true");
@@ -84,6 +89,7 @@ public sealed class PackedFeedFixture : IAsyncLifetime
     public Task DisposeAsync()
     {
         Temp.Dispose();
+        _artifacts.Dispose();
         return Task.CompletedTask;
     }
 }

@@ -31,6 +31,15 @@ public sealed class ShippedPackageTests(PackedFeedFixture feed)
         { PackedFeedFixture.GatewayId, "src/Gateway/Compose.Gateway.csproj" },
     };
 
+    /// <summary>Gets the ids of the packages with assemblies.</summary>
+    public static TheoryData<string> LibraryPackageIds => new()
+    {
+        PackedFeedFixture.AbstractionsId,
+        PackedFeedFixture.TestingId,
+        PackedFeedFixture.PostgreSqlId,
+        PackedFeedFixture.GatewayId,
+    };
+
     /// <summary>Gets every package this repository ships (the libraries and the template pack).</summary>
     public static TheoryData<string> ShippedPackages => new()
     {
@@ -43,17 +52,21 @@ public sealed class ShippedPackageTests(PackedFeedFixture feed)
 
     [Theory]
     [MemberData(nameof(ShippedPackages))]
-    public void Package_DeclaresTheLicenseExpressionAndCarriesItsReadme(string id)
+    public void Package_DeclaresTheMitLicenseAsAnExpression(string id)
     {
         using var package = new NuGetPackage(feed.PackagePath(id));
-        var nuspec = package.Nuspec.ToString();
-
         var license = package.Metadata("license");
         Assert.True(
             license is not null && (string?)license.Attribute("type") == "expression" && license.Value == "MIT",
-            $"{id}: no <license type=\"expression\">MIT</license> in:{Environment.NewLine}{nuspec}");
-        Assert.DoesNotContain(package.EntryNames, e => e.StartsWith("LICENSE", StringComparison.OrdinalIgnoreCase));
+            $"{id}: no <license type=\"expression\">MIT</license> in:{Environment.NewLine}{package.Nuspec}");
+    }
 
+    [Theory]
+    [MemberData(nameof(ShippedPackages))]
+    public void Package_CarriesTheReadmeItsNuspecNames(string id)
+    {
+        using var package = new NuGetPackage(feed.PackagePath(id));
+        var nuspec = package.Nuspec.ToString();
         var readme = package.Metadata("readme")?.Value;
         Assert.True(!string.IsNullOrEmpty(readme), $"{id}: no <readme> (PackageReadmeFile) in:{Environment.NewLine}{nuspec}");
         Assert.True(package.EntryNames.Contains(readme), $"{id}: the nuspec names {readme} as its README, but the package holds:{Environment.NewLine}{string.Join(Environment.NewLine, package.EntryNames)}");
@@ -87,10 +100,9 @@ public sealed class ShippedPackageTests(PackedFeedFixture feed)
     }
 
     [Theory]
-    [MemberData(nameof(LibraryPackages))]
-    public void SymbolPackage_HoldsTheMatchingPdbOfEveryAssembly_WithSourceLinkToTheRepositoryAtThePackedCommit(string id, string project)
+    [MemberData(nameof(LibraryPackageIds))]
+    public void SymbolPackage_HoldsTheMatchingPdbOfEveryAssembly_WithSourceLinkToTheRepositoryAtThePackedCommit(string id)
     {
-        _ = project;
         using var package = new NuGetPackage(feed.PackagePath(id));
         using var symbols = new NuGetPackage(feed.SymbolPackagePath(id));
         Assert.Contains(symbols.Nuspec.Descendants(), e => e.Name.LocalName == "packageType" && (string?)e.Attribute("name") == "SymbolsPackage");
@@ -146,24 +158,31 @@ public sealed class ShippedPackageTests(PackedFeedFixture feed)
     }
 
     [Theory]
-    [MemberData(nameof(LibraryPackages))]
-    public void Assemblies_AreBuiltDeterministically_WithNoPathOfTheBuildMachine(string id, string project)
+    [MemberData(nameof(LibraryPackageIds))]
+    public void Assemblies_AreCompiledDeterministically(string id)
     {
-        _ = project;
         using var package = new NuGetPackage(feed.PackagePath(id));
-        using var symbols = new NuGetPackage(feed.SymbolPackagePath(id));
-        var assemblies = package.EntryNames.Where(e => e.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)).ToList();
-        Assert.NotEmpty(assemblies);
-
-        foreach (var dll in assemblies)
+        foreach (var dll in AllAssemblies(package, id))
         {
             // The compiler writes a Reproducible debug directory entry only for a /deterministic compilation.
             using var pe = new PEReader(new MemoryStream(package.Read(dll)));
             var entries = pe.ReadDebugDirectory();
             Assert.True(entries.Any(e => e.Type == DebugDirectoryEntryType.Reproducible), $"{id}: {dll} was not compiled deterministically (no Reproducible debug directory entry; it has {string.Join(", ", entries.Select(e => e.Type))}).");
+        }
+    }
 
-            // Deterministic source paths (ContinuousIntegrationBuild): the same commit builds the same bytes on any machine.
-            var pdbPath = pe.ReadCodeViewDebugDirectoryData(entries.Single(e => e.Type == DebugDirectoryEntryType.CodeView)).Path;
+    [Theory]
+    [MemberData(nameof(LibraryPackageIds))]
+    public void AssembliesAndPdbs_HoldNoPathOfTheBuildMachine(string id)
+    {
+        using var package = new NuGetPackage(feed.PackagePath(id));
+        using var symbols = new NuGetPackage(feed.SymbolPackagePath(id));
+
+        // Deterministic source paths (ContinuousIntegrationBuild): the same commit builds the same bytes on any machine.
+        foreach (var dll in AllAssemblies(package, id))
+        {
+            using var pe = new PEReader(new MemoryStream(package.Read(dll)));
+            var pdbPath = pe.ReadCodeViewDebugDirectoryData(pe.ReadDebugDirectory().Single(e => e.Type == DebugDirectoryEntryType.CodeView)).Path;
             AssertNoBuildMachinePath(id, $"{dll} (CodeView PDB path)", pdbPath);
         }
 
@@ -214,6 +233,14 @@ public sealed class ShippedPackageTests(PackedFeedFixture feed)
         string[] machinePaths = [RepoPaths.Root, Path.GetTempPath(), Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)];
         var leaked = machinePaths.Where(p => p.Length > 1 && path.Replace('\\', '/').StartsWith(p.Replace('\\', '/').TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert.True(leaked.Count == 0, $"{id}: {what} {path} is a path of the build machine ({string.Join(", ", leaked)}): the build is not reproducible elsewhere.");
+    }
+
+    /// <summary>Every assembly in a package: lib/ and analyzers/.</summary>
+    private static List<string> AllAssemblies(NuGetPackage package, string id)
+    {
+        var assemblies = package.EntryNames.Where(e => e.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.True(assemblies.Count > 0, $"{id}: the package holds no assembly.");
+        return assemblies;
     }
 
     /// <summary>The lib/{tfm}/{id}.dll entries of a package.</summary>

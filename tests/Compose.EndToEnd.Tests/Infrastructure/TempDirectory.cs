@@ -3,9 +3,11 @@ namespace Compose.EndToEnd.Tests.Infrastructure;
 /// <summary>A fresh folder under the system temp path, deleted (best effort) on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory(string purpose)
+    /// <param name="purpose">A word for the folder name.</param>
+    /// <param name="parent">Where to create it; the system temp path when null.</param>
+    public TempDirectory(string purpose, string? parent = null)
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"compose-e2e-{purpose}-{Guid.NewGuid():N}");
+        Path = System.IO.Path.Combine(parent ?? System.IO.Path.GetTempPath(), $"compose-e2e-{purpose}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path);
     }
 
