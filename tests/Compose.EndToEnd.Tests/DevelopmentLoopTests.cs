@@ -153,20 +153,7 @@ public sealed class DevelopmentLoopTests(ITestOutputHelper output)
 
         var inRepo = Path.Combine(RepoPaths.Root, "src", "Compose.InRepo.props");
         var plugin = temp.Sub("Plugin");
-        File.WriteAllText(Path.Combine(plugin, "Plugin.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-              </PropertyGroup>
-              <ItemGroup>
-                <FrameworkReference Include="Microsoft.AspNetCore.App" />
-              </ItemGroup>
-              <Import Project="{inRepo}" />
-            </Project>
-            """);
+        File.WriteAllText(Path.Combine(plugin, "Plugin.csproj"), Project("Microsoft.NET.Sdk", """<FrameworkReference Include="Microsoft.AspNetCore.App" />""", inRepo));
         File.WriteAllText(Path.Combine(plugin, "Plugin.cs"), $"""
             using Compose;
             using Microsoft.AspNetCore.Builder;
@@ -179,20 +166,7 @@ public sealed class DevelopmentLoopTests(ITestOutputHelper output)
             """);
 
         var host = temp.Sub("Host");
-        File.WriteAllText(Path.Combine(host, "Host.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk.Web">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-              </PropertyGroup>
-              <ItemGroup>
-                <ProjectReference Include="../Plugin/Plugin.csproj" />
-              </ItemGroup>
-              <Import Project="{inRepo}" />
-            </Project>
-            """);
+        File.WriteAllText(Path.Combine(host, "Host.csproj"), Project("Microsoft.NET.Sdk.Web", """<ProjectReference Include="../Plugin/Plugin.csproj" />""", inRepo));
         File.WriteAllText(Path.Combine(host, "Program.cs"), """
             var builder = WebApplication.CreateSlimBuilder(args);
             builder.Services.AddServerPlugins(builder.Configuration);
@@ -251,4 +225,20 @@ public sealed class DevelopmentLoopTests(ITestOutputHelper output)
 
         return count;
     }
+
+    /// <summary>An in-repo net10.0 project file (nullable, warnings as errors) with one item and the in-repo props.</summary>
+    private static string Project(string sdk, string item, string inRepo) => $"""
+        <Project Sdk="{sdk}">
+          <PropertyGroup>
+            <TargetFramework>net10.0</TargetFramework>
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+          </PropertyGroup>
+          <ItemGroup>
+            {item}
+          </ItemGroup>
+          <Import Project="{inRepo}" />
+        </Project>
+        """;
 }
