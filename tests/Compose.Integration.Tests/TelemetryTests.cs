@@ -70,6 +70,26 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task RequestDurationOfAspNetCore_CarriesThePluginId_WhenTheListenerStartsAfterTheHostServed()
+    {
+        // The runtime skips the metrics-tags feature lookup while nobody collects the hosting metrics; a listener that
+        // arrives later must still get the tag on the next request.
+        await using var host = await PluginHost.StartAsync(["telemetry-b"]);
+        Assert.Equal("b", await host.Client.GetStringAsync("/api/plugins/telemetry-b/ping"));
+        var instruments = host.App.Services.GetRequiredService(Type.GetType("Compose.Hosting.ComposeInstruments, Compose.Abstractions", throwOnError: true)!);
+        var watching = instruments.GetType().GetField("_watchingHosting", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        await WaitUntilAsync(() => (bool)watching.GetValue(instruments)!);
+        Assert.Equal("b", await host.Client.GetStringAsync("/api/plugins/telemetry-b/ping"));
+
+        using var metrics = new ComposeMetricsCapture();
+        metrics.Start(host.App.Services);
+        Assert.Equal("b", await host.Client.GetStringAsync("/api/plugins/telemetry-b/ping"));
+
+        await WaitUntilAsync(() => metrics.Measurements("http.server.request.duration").Count >= 1);
+        Assert.All(metrics.Measurements("http.server.request.duration"), m => Assert.Equal("telemetry-b", m.Tag(ComposeTelemetry.PluginIdTag)));
+    }
+
+    [Fact]
     public async Task InitActivities_AreChildrenOfTheStartUpSpan_WithStatusAndExceptionEvent_AndRequestsAreTagged()
     {
         var activities = new ConcurrentQueue<Activity>();

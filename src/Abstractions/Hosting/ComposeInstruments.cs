@@ -17,14 +17,73 @@ internal sealed class ComposeInstruments : IDisposable
     private static readonly string[] StateNames = Enum.GetNames<ServerPluginState>().Select(n => n.ToLowerInvariant()).ToArray();
 
     private readonly Meter _meter;
+    private readonly IMeterFactory? _meterFactory;
+    private MeterListener? _hostingListener;
+    private Instrument? _requestDuration;
+    private Instrument? _activeRequests;
+    private volatile bool _watchingHosting;
 
     public ComposeInstruments(IMeterFactory? meterFactory, ServerPluginCatalog catalog)
     {
+        _meterFactory = meterFactory;
         _meter = meterFactory?.Create(new MeterOptions(ComposeTelemetry.MeterName) { Version = Version }) ?? new Meter(ComposeTelemetry.MeterName, Version);
         InitDuration = _meter.CreateHistogram<double>("compose.plugin.init.duration", "s", "Duration of a server plugin's InitAsync, from the call to the end of its task.");
         ExitDuration = _meter.CreateHistogram<double>("compose.plugin.exit.duration", "s", "Duration of a server plugin's ExitAsync at shutdown.");
         Restarts = _meter.CreateCounter<long>("compose.plugin.restarts", "{restart}", "Restarts of a server plugin's crashed hosted services.");
         _meter.CreateObservableUpDownCounter("compose.plugin.state", () => ObserveStates(catalog), "{plugin}", "Composed server plugins per state.");
+    }
+
+    /// <summary>
+    /// Whether ASP.NET Core's <c>http.server.request.duration</c> or <c>http.server.active_requests</c> of this host may
+    /// be collected, so a request can carry an <see cref="Microsoft.AspNetCore.Http.Features.IHttpMetricsTagsFeature"/>.
+    /// <see langword="true"/> until <see cref="WatchHostingMetrics"/> has started (and in a host without an
+    /// <see cref="IMeterFactory"/>), so no tag is ever missed; afterwards two field reads. It spares every plugin request
+    /// the feature lookup that, on Kestrel, walks the request's and then the connection's feature slots when no listener
+    /// asked for the metrics (hosting only adds the feature while one of the two instruments is enabled).
+    /// </summary>
+    public bool HostingMetricsMayBeCollected
+        => !_watchingHosting || _requestDuration?.Enabled == true || _activeRequests?.Enabled == true;
+
+    /// <summary>
+    /// Starts watching this host's ASP.NET Core hosting instruments (those its <see cref="IMeterFactory"/> created, under
+    /// the <c>Microsoft.AspNetCore.Hosting</c> meter). The listener only observes their publication and never enables
+    /// them, so it changes nothing that other listeners see and costs nothing per measurement. Called once the host has
+    /// started (the instruments exist by then; one published later is still observed).
+    /// </summary>
+    public void WatchHostingMetrics()
+    {
+        if (_meterFactory is null || _hostingListener is not null)
+        {
+            return;
+        }
+
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name != "Microsoft.AspNetCore.Hosting" || !ReferenceEquals(instrument.Meter.Scope, _meterFactory))
+                {
+                    return;
+                }
+
+                if (instrument.Name == "http.server.request.duration")
+                {
+                    _requestDuration = instrument;
+                }
+                else if (instrument.Name == "http.server.active_requests")
+                {
+                    _activeRequests = instrument;
+                }
+            },
+        };
+        if (Interlocked.CompareExchange(ref _hostingListener, listener, null) is not null)
+        {
+            listener.Dispose();
+            return;
+        }
+
+        listener.Start();
+        _watchingHosting = _requestDuration is not null || _activeRequests is not null;
     }
 
     public static string Version { get; } = typeof(ComposeInstruments).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -92,7 +151,12 @@ internal sealed class ComposeInstruments : IDisposable
         activity.Stop();
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        _watchingHosting = false;
+        _hostingListener?.Dispose();
+        _meter.Dispose();
+    }
 
     private static IEnumerable<Measurement<int>> ObserveStates(ServerPluginCatalog catalog)
     {

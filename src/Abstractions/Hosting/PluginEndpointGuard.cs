@@ -19,15 +19,17 @@ namespace Compose.Hosting;
 /// </summary>
 /// <remarks>
 /// The wrapper is applied to each endpoint's <see cref="RequestDelegate"/> when routing builds its tables, with the
-/// plugin id and the route captured, so nothing is looked up per request: a metrics-tags feature read (present only
-/// while a listener collects <c>http.server.request.duration</c>), a scope push, one delegate call and one
+/// plugin id and the route captured, so nothing is looked up per request: a metrics-tags feature read while a listener
+/// collects the hosting metrics (<see cref="ComposeInstruments.HostingMetricsMayBeCollected"/>), a tag on the request activity only when an
+/// <see cref="ActivityListener"/> records it (ASP.NET Core also starts an activity when only logging is on, to put trace
+/// ids on log scopes; a tag there would be an allocation nobody reads), a scope push, one delegate call and one
 /// <see cref="Task.IsCompletedSuccessfully"/> check; only an asynchronous handler adds a state machine. The response goes through the host's <see cref="IProblemDetailsService"/>
 /// when it has one (so <c>AddProblemDetails</c> customisations apply), otherwise it is written from a body
 /// serialised once. A <see cref="BadHttpRequestException"/> keeps its own status code. An exception after the response
 /// has started cannot become a ProblemDetails body: it is logged and the connection aborted. An
 /// <see cref="OperationCanceledException"/> of a request the client aborted is not an error.
 /// </remarks>
-internal sealed class PluginEndpointGuard(ServerPluginDescriptor descriptor, ILogger logger, bool handleExceptions)
+internal sealed class PluginEndpointGuard(ServerPluginDescriptor descriptor, ILogger logger, bool handleExceptions, ComposeInstruments? instruments = null)
 {
     private readonly string _detail = $"Server plugin '{descriptor.Id}' ({descriptor.Name}) failed to process the request.";
     private readonly KeyValuePair<string, object?> _tag = new(ComposeTelemetry.PluginIdTag, descriptor.Id);
@@ -39,8 +41,16 @@ internal sealed class PluginEndpointGuard(ServerPluginDescriptor descriptor, ILo
         var scope = new PluginLogScope(descriptor.Id, route);
         return context =>
         {
-            context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(_tag);
-            Activity.Current?.SetTag(ComposeTelemetry.PluginIdTag, descriptor.Id);
+            if (instruments?.HostingMetricsMayBeCollected != false)
+            {
+                context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(_tag);
+            }
+
+            if (Activity.Current is { IsAllDataRequested: true } activity && activity.Source.HasListeners())
+            {
+                activity.SetTag(ComposeTelemetry.PluginIdTag, descriptor.Id);
+            }
+
             var pushed = scope.Begin(logger);
             Task task;
             try

@@ -100,7 +100,7 @@ internal sealed class ServerPluginRuntime(
             var descriptor = instance.Registration.Descriptor;
 
             var (pluginEndpoints, group) = CreateGroup(endpoints, descriptor, pluginsSection, configured);
-            var guard = new PluginEndpointGuard(descriptor, logger, handleExceptions: options.HandleExceptions && !development);
+            var guard = new PluginEndpointGuard(descriptor, logger, handleExceptions: options.HandleExceptions && !development, instruments);
             var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources, guard);
             ((IEndpointRouteBuilder)root).DataSources.Add(dataSource);
             var assets = MapWebAssets(endpoints, descriptor, entry, guard);
@@ -141,6 +141,10 @@ internal sealed class ServerPluginRuntime(
 
         Activity.Current = previousActivity;
 
+        // Off the start-up path: the hosting instruments exist once the server has started.
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStarted.Register(
+            static state => ThreadPool.UnsafeQueueUserWorkItem(static i => i.WatchHostingMetrics(), (ComposeInstruments)state!, preferLocal: false),
+            instruments);
         _reloadSubscription = ChangeToken.OnChange(composeSection.GetReloadToken, ApplyConfiguration);
         PluginHotReload.Track(this);
         return root;
