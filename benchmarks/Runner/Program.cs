@@ -3,7 +3,7 @@
 // Sections, in the order "all" runs them: hosts startup-jit startup-r2r startup-aot size throughput build analyzers generator report.
 // --variants=compose,... --sizes=1000,... and --modes=jit,r2r,aot make the hosts section rebuild only those variants,
 // sizes and publish modes; --sizes also limits the start-up sections to those sizes (the other sizes' rows are kept). --rounds=N overrides the start-up sections' rounds (15 JIT and R2R, 31 AOT);
-// --throughput-rounds=N and --throughput-seconds=S those of the throughput section (10 rounds of 10 s).
+// --throughput-rounds=N and --throughput-seconds=S those of the throughput section (30 rounds of 2 s).
 // Results go to benchmarks/results/results.json (a section run alone replaces only its own part), and "report" renders
 // docs/benchmarks.md and docs/benchmarks-ttfr.png from them. --quick runs a small smoke version into benchmarks/.work.
 using System.Diagnostics;
@@ -49,8 +49,10 @@ int[] sizes = quick ? [10, 40] : [10, 100, 1000];
 var largest = sizes[^1];
 var jitRounds = Option("--rounds") ?? (quick ? 3 : 15);
 var aotRounds = Option("--rounds") ?? (quick ? 3 : 31);
-var throughputRounds = Option("--throughput-rounds") ?? (quick ? 2 : 10);
-var throughputSeconds = Option("--throughput-seconds") ?? (quick ? 2 : 10);
+// Many short alternating pairs: on a shared 2-core machine the speed drifts within seconds, so short pairs and many of
+// them narrow the median's confidence interval more than long runs do (30 pairs of 2 s: about ±2 %).
+var throughputRounds = Option("--throughput-rounds") ?? (quick ? 2 : 30);
+var throughputSeconds = Option("--throughput-seconds") ?? 2;
 var resultsFile = quick ? Path.Combine(workspace.Root, "results-quick.json") : Path.Combine(repository, "benchmarks", "results", "results.json");
 var reportFile = quick ? Path.Combine(workspace.Root, "benchmarks-quick.md") : Path.Combine(repository, "docs", "benchmarks.md");
 var chartFile = quick ? Path.Combine(workspace.Root, "benchmarks-ttfr.png") : Path.Combine(repository, "docs", "benchmarks-ttfr.png");
@@ -119,7 +121,7 @@ foreach (var section in sections)
         case "throughput":
             results.Throughput =
             [
-                .. await Sections.ThroughputAsync(workspace, Variant.Compose, "composed", switchOffAndOn: true, sizes[1], throughputRounds, throughputSeconds),
+                .. await Sections.ThroughputAsync(workspace, Variant.Compose, "composed", switchOffAndOn: true, sizes[1], throughputRounds, throughputSeconds, control: true),
                 .. await Sections.ThroughputAsync(workspace, Variant.ComposeListening, "composed, MeterProvider listening", switchOffAndOn: false, sizes[1], throughputRounds, throughputSeconds),
             ];
             results.ThroughputSetup = Sections.ThroughputSetup(sizes[1], throughputRounds, throughputSeconds);

@@ -129,9 +129,12 @@ internal static class Report
             line($"| serves under Native AOT where the peers cannot | Compose serves at N = {string.Join(", ", composeAot.Select(n => n.ToString("N0", Inv)))}; {peers} | {Met(peersAot.All(p => p.Failure is not null))} |");
         }
 
-        foreach (var t in r.Throughput.Where(t => t.RatioToDirect is not null))
+        var control = r.Throughput.FirstOrDefault(t => t.Control && t.RatioToDirect is not null);
+        foreach (var t in r.Throughput.Where(t => t.RatioToDirect is not null && !t.Control))
         {
-            line(string.Create(Inv, $"| requests/s through a plugin route ≥ 0.98× direct: {t.Route}, {t.Phase} | {t.RatioToDirect!.Median:F3}× (median of per-pair ratios; {t.RatioToDirect.Min:F3}–{t.RatioToDirect.Max:F3}) | {Met(t.RatioToDirect.Median >= 0.98)} |"));
+            var confidence = t.RatioConfidence is { } c ? string.Create(Inv, $"95% CI of the median {c.Min:F3}–{c.Max:F3}; ") : "";
+            var floor = control?.RatioConfidence is { } f ? string.Create(Inv, $"; A/A control {control.RatioToDirect!.Median:F3}, CI {f.Min:F3}–{f.Max:F3}") : "";
+            line(string.Create(Inv, $"| requests/s through a plugin route ≥ 0.98× direct: {t.Route}, {t.Phase} | {t.RatioToDirect!.Median:F3}× (median of per-pair ratios; {confidence}pairs {t.RatioToDirect.Min:F3}–{t.RatioToDirect.Max:F3}{floor}) | {Met(t.RatioToDirect.Median >= 0.98)} |"));
         }
 
         if (r.IncrementalTests.Length > 0)
@@ -259,11 +262,16 @@ internal static class Report
         line("(a configuration reload; the runner waits for the 404 and for the 200 again) and both are measured again.");
         line($"{r.ThroughputSetup}");
         line("");
-        line("| phase | route | path | requests/s, median (min–max) | p99 latency, median, ms | ratio to direct, median (min–max) |");
+        line("The control row measures the direct route against itself in the same alternation: its ratio should be 1, and its");
+        line("confidence interval is how far this machine's noise alone moves a median ratio.");
+        line("");
+        line("| phase | route | path | requests/s, median (min–max) | p99 latency, median, ms | ratio to direct, median (95% CI of the median; min–max) |");
         line("| --- | --- | --- | ---: | ---: | ---: |");
         foreach (var t in r.Throughput)
         {
-            var ratio = t.RatioToDirect is { } q ? string.Create(Inv, $"{q.Median:F3} ({q.Min:F3}–{q.Max:F3})") : "–";
+            var ratio = t.RatioToDirect is { } q
+                ? t.RatioConfidence is { } c ? string.Create(Inv, $"{q.Median:F3} ({c.Min:F3}–{c.Max:F3}; {q.Min:F3}–{q.Max:F3})") : string.Create(Inv, $"{q.Median:F3} ({q.Min:F3}–{q.Max:F3})")
+                : "–";
             line(string.Create(Inv, $"| {t.Phase} | `{t.Route}` | `{t.Path}` | {t.RequestsPerSecond.Median:F0} ({t.RequestsPerSecond.Min:F0}–{t.RequestsPerSecond.Max:F0}) | {t.P99Milliseconds.Median:F2} | {ratio} |"));
         }
 

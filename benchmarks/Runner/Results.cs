@@ -18,6 +18,24 @@ internal sealed record Spread(double Median, double Min, double Max)
         var median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
         return new Spread(median, sorted[0], sorted[^1]);
     }
+
+    /// <summary>
+    /// A distribution-free 95 % confidence interval of the median (order statistics n/2 ± 0.98·√n, the normal
+    /// approximation of the binomial sign test), so a ratio near a target can be told from noise. Null below 6 values.
+    /// </summary>
+    public static Spread? MedianConfidence(IReadOnlyCollection<double> values)
+    {
+        if (values.Count < 6)
+        {
+            return null;
+        }
+
+        var sorted = values.Order().ToArray();
+        var half = 0.98 * Math.Sqrt(sorted.Length);
+        var low = Math.Max(0, (int)Math.Floor((sorted.Length / 2.0) - half));
+        var high = Math.Min(sorted.Length - 1, (int)Math.Ceiling((sorted.Length / 2.0) + half) - 1);
+        return new Spread(Of(values).Median, sorted[low], sorted[high]);
+    }
 }
 
 /// <summary>Start-up of one variant at one size and mode, over all rounds.</summary>
@@ -44,7 +62,9 @@ internal sealed record StartupResult(
 }
 
 /// <summary>A bounded wrk run's figures: one route, one phase.</summary>
-internal sealed record ThroughputResult(string Phase, string Route, string Path, Spread RequestsPerSecond, Spread P99Milliseconds, Spread? RatioToDirect);
+/// <param name="RatioConfidence">95 % confidence interval of the median per-pair ratio (<see cref="Spread.MedianConfidence"/>).</param>
+/// <param name="Control">An A/A row (the direct route against itself): its ratio is the noise floor, not a target.</param>
+internal sealed record ThroughputResult(string Phase, string Route, string Path, Spread RequestsPerSecond, Spread P99Milliseconds, Spread? RatioToDirect, Spread? RatioConfidence = null, bool Control = false);
 
 /// <summary>Wall-clock time of an incremental `dotnet build` after an unrelated edit.</summary>
 internal sealed record BuildTimeResult(Variant Variant, int Plugins, int Runs, Spread Seconds, Spread? RatioToHandWritten);

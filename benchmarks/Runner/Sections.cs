@@ -99,9 +99,11 @@ internal static partial class Sections
     /// the server pinned to CPU 0 and wrk to CPU 1, so the two never compete for a core) through plugin p-0001's GET /ping and GET /items/{id} and through the same handlers mapped directly on the app,
     /// alternating, <paramref name="rounds"/> rounds, in the JIT-published host of <paramref name="variant"/>; then, when
     /// <paramref name="switchOffAndOn"/>, plugin p-0001 is switched off and on again by editing appsettings.json and the
-    /// plugin routes are measured again against the direct ones. Phases are named after <paramref name="phase"/>.
+    /// plugin routes are measured again against the direct ones. Phases are named after <paramref name="phase"/>. With
+    /// <paramref name="control"/>, the direct GET /ping is also measured against itself the same way (an A/A row): the
+    /// spread of its ratio is the noise floor of the machine, which a ratio near 0.98 has to be read against.
     /// </summary>
-    public static async Task<List<ThroughputResult>> ThroughputAsync(Workspace workspace, Variant variant, string phase, bool switchOffAndOn, int plugins, int rounds, int seconds)
+    public static async Task<List<ThroughputResult>> ThroughputAsync(Workspace workspace, Variant variant, string phase, bool switchOffAndOn, int plugins, int rounds, int seconds, bool control = false)
     {
         var executable = workspace.Executable(variant, plugins, Mode.Jit);
         var directory = Path.GetDirectoryName(executable)!;
@@ -129,6 +131,12 @@ internal static partial class Sections
             }
 
             results.AddRange(Measure(phase, routes, baseUrl, rounds, seconds));
+            if (control)
+            {
+                // The noise floor: the direct route against itself, in the same alternation.
+                results.AddRange(Measure(phase + ", control: direct against itself", [("GET /ping", routes[0].Direct, routes[0].Direct)], baseUrl, rounds, seconds, isControl: true));
+            }
+
             if (!switchOffAndOn)
             {
                 return results;
@@ -160,7 +168,7 @@ internal static partial class Sections
     public static string ThroughputSetup(int plugins, int rounds, int seconds) =>
         string.Create(Inv, $"Compose hosts with {plugins} plugins (JIT, framework-dependent Release publish) pinned to CPU {ServerCpu}; `taskset -c {WrkCpu} wrk -t1 -c16 -d{seconds}s --latency`; {rounds} alternating rounds per route and phase; wrk {WrkVersion()}.");
 
-    private static List<ThroughputResult> Measure(string phase, (string Route, string Plugin, string Direct)[] routes, string baseUrl, int rounds, int seconds)
+    private static List<ThroughputResult> Measure(string phase, (string Route, string Plugin, string Direct)[] routes, string baseUrl, int rounds, int seconds, bool isControl = false)
     {
         var results = new List<ThroughputResult>();
         foreach (var (route, plugin, direct) in routes)
@@ -181,10 +189,12 @@ internal static partial class Sections
                 }
             }
 
-            var ratio = Spread.Of(viaPlugin.Zip(viaDirect, (p, d) => p.Rps / d.Rps).ToList());
-            results.Add(new ThroughputResult(phase, route, plugin, Spread.Of(viaPlugin.Select(s => s.Rps).ToList()), Spread.Of(viaPlugin.Select(s => s.P99).ToList()), ratio));
-            results.Add(new ThroughputResult(phase, route, direct, Spread.Of(viaDirect.Select(s => s.Rps).ToList()), Spread.Of(viaDirect.Select(s => s.P99).ToList()), null));
-            Console.WriteLine(string.Create(Inv, $"  {phase,-40} {route,-16} plugin {results[^2].RequestsPerSecond.Median,9:F0} req/s  direct {results[^1].RequestsPerSecond.Median,9:F0} req/s  ratio {ratio.Median:F3} ({ratio.Min:F3}-{ratio.Max:F3})"));
+            var ratios = viaPlugin.Zip(viaDirect, (p, d) => p.Rps / d.Rps).ToList();
+            var ratio = Spread.Of(ratios);
+            var confidence = Spread.MedianConfidence(ratios);
+            results.Add(new ThroughputResult(phase, route, plugin, Spread.Of(viaPlugin.Select(s => s.Rps).ToList()), Spread.Of(viaPlugin.Select(s => s.P99).ToList()), ratio, confidence, isControl));
+            results.Add(new ThroughputResult(phase, route, direct, Spread.Of(viaDirect.Select(s => s.Rps).ToList()), Spread.Of(viaDirect.Select(s => s.P99).ToList()), null, null, isControl));
+            Console.WriteLine(string.Create(Inv, $"  {phase,-40} {route,-16} plugin {results[^2].RequestsPerSecond.Median,9:F0} req/s  direct {results[^1].RequestsPerSecond.Median,9:F0} req/s  ratio {ratio.Median:F3} (95% CI {confidence?.Min:F3}-{confidence?.Max:F3}; {ratio.Min:F3}-{ratio.Max:F3})"));
         }
 
         return results;
