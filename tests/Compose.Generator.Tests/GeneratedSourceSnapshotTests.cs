@@ -265,6 +265,63 @@ public sealed class GeneratedSourceSnapshotTests
         Assert.Contains("#pragma warning restore CS0612, CS0618", host, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void MoreThan64PluginsAreListedInMethodsOf64()
+    {
+        var host = GenerateHost(ManyPlugins(66));
+
+        Assert.Contains("GetDescriptor(int index) => (index / 64) switch", host, StringComparison.Ordinal);
+        Assert.Contains("private static global::Compose.ServerPluginDescriptor GetDescriptor1(int index) => index switch", host, StringComparison.Ordinal);
+        Assert.Contains("65 => new global::Many.P065(", host, StringComparison.Ordinal);
+        Snapshot.Match(Scrub(host));
+    }
+
+    [Fact]
+    public void AHostWithMoreThan64Plugins_ReadsEveryDescriptorAndConstructsEveryPlugin_AtItsIndex()
+    {
+        // 130 plugins: two full methods of 64 and one of 2; every fifth plugin takes a constructor parameter.
+        var (result, output) = Run(Compile("Test.ManyHost", OutputKind.ConsoleApplication, null, ManyPlugins(130)));
+        Assert.Empty(result.Diagnostics);
+        using var stream = new MemoryStream();
+        var emit = output.Emit(stream);
+        Assert.True(emit.Success, string.Join(Environment.NewLine, emit.Diagnostics));
+        var assembly = System.Reflection.Assembly.Load(stream.ToArray());
+        var set = (Compose.Hosting.ServerPluginSet)assembly.GetType("Compose.Generated.ComposedServerPlugins", throwOnError: true)!
+            .GetProperty("Instance")!.GetValue(null)!;
+
+        var ids = set.Descriptors.Select(d => d.Id).ToList();
+        Assert.Equal(Enumerable.Range(0, 130).Select(i => $"p-{i:D3}"), ids);
+        var create = typeof(Compose.Hosting.ServerPluginSet).GetMethod("CreatePlugin", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        var services = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(new Microsoft.Extensions.DependencyInjection.ServiceCollection(), typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(Microsoft.Extensions.Logging.Abstractions.NullLogger<>)));
+        for (var i = 0; i < 130; i++)
+        {
+            var plugin = create.Invoke(set, [i, services])!;
+            Assert.Equal($"Many.P{i:D3}", plugin.GetType().FullName);
+            Assert.Equal(plugin.GetType(), set.Descriptors[i].PluginType);
+        }
+    }
+
+    /// <summary>A host source with <paramref name="count"/> plugins p-000, p-001, ...; every fifth has a constructor parameter.</summary>
+    private static string ManyPlugins(int count)
+    {
+        var source = new System.Text.StringBuilder("namespace Many;\n");
+        for (var i = 0; i < count; i++)
+        {
+            var constructor = i % 5 == 0 ? $"public P{i:D3}(ILogger<P{i:D3}> logger) => _ = logger;\n\n    " : "";
+            source.Append($$"""
+
+                [ServerPlugin("p-{{i:D3}}")]
+                public sealed class P{{i:D3}} : IServerPlugin
+                {
+                    {{constructor}}public Task InitAsync(IEndpointRouteBuilder router, CancellationToken cancellationToken) => Task.CompletedTask;
+                }
+
+                """);
+        }
+
+        return source.ToString();
+    }
+
     /// <summary>The generator's version is in headers, attributes and manifests: snapshots hold a placeholder instead.</summary>
     private static string Scrub(string source)
         => source
