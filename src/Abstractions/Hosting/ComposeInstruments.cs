@@ -18,6 +18,9 @@ internal sealed class ComposeInstruments : IDisposable
 
     private readonly Meter _meter;
     private readonly IMeterFactory? _meterFactory;
+    /// <summary>Left in <see cref="_hostingListener"/> by <see cref="Dispose"/>: a never-started listener, so no watch begins after it.</summary>
+    private static readonly MeterListener Stopped = new();
+
     private MeterListener? _hostingListener;
     private Instrument? _requestDuration;
     private Instrument? _activeRequests;
@@ -52,7 +55,7 @@ internal sealed class ComposeInstruments : IDisposable
     /// </summary>
     public void WatchHostingMetrics()
     {
-        if (_meterFactory is null || _hostingListener is not null)
+        if (_meterFactory is null || Volatile.Read(ref _hostingListener) is not null)
         {
             return;
         }
@@ -76,6 +79,9 @@ internal sealed class ComposeInstruments : IDisposable
                 }
             },
         };
+
+        // Once only, and never after Dispose (which leaves the Stopped sentinel): a host stopped before this work item ran
+        // must not leave a listener behind.
         if (Interlocked.CompareExchange(ref _hostingListener, listener, null) is not null)
         {
             listener.Dispose();
@@ -83,6 +89,12 @@ internal sealed class ComposeInstruments : IDisposable
         }
 
         listener.Start();
+        if (ReferenceEquals(Volatile.Read(ref _hostingListener), Stopped))
+        {
+            listener.Dispose(); // Dispose ran between the exchange and Start
+            return;
+        }
+
         _watchingHosting = _requestDuration is not null || _activeRequests is not null;
     }
 
@@ -154,7 +166,12 @@ internal sealed class ComposeInstruments : IDisposable
     public void Dispose()
     {
         _watchingHosting = false;
-        _hostingListener?.Dispose();
+        var listener = Interlocked.Exchange(ref _hostingListener, Stopped);
+        if (!ReferenceEquals(listener, Stopped))
+        {
+            listener?.Dispose(); // a listener disposed while WatchHostingMetrics starts it does not start
+        }
+
         _meter.Dispose();
     }
 
