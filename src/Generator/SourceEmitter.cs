@@ -109,27 +109,24 @@ internal static class SourceEmitter
                 var last = Math.Min(plugins.Count, first + ChunkSize) - 1;
                 descriptors.Line($"{chunk} => GetDescriptor{chunk}(index),");
                 constructors.Line($"{chunk} => CreatePlugin{chunk}(index, services),");
-                descriptorChunks
-                    .Line()
-                    .Line($"// Plugins {first} to {last} ({plugins[first].Id} to {plugins[last].Id}).")
-                    .Line($"private static global::Compose.ServerPluginDescriptor GetDescriptor{chunk}(int index) => index switch")
-                    .Line("{")
-                    .Indent();
-                constructorChunks
-                    .Line()
-                    .Line($"// Plugins {first} to {last} ({plugins[first].Id} to {plugins[last].Id}).")
-                    .Line($"private static global::Compose.IServerPlugin CreatePlugin{chunk}(int index, global::System.IServiceProvider services) => index switch")
-                    .Line("{")
-                    .Indent();
+                var range = $"// Plugins {first} to {last} ({plugins[first].Id} to {plugins[last].Id}).";
+                OpenSwitch(descriptorChunks, range, $"private static global::Compose.ServerPluginDescriptor GetDescriptor{chunk}(int index) => index switch");
+                OpenSwitch(constructorChunks, range, $"private static global::Compose.IServerPlugin CreatePlugin{chunk}(int index, global::System.IServiceProvider services) => index switch");
                 for (var i = first; i <= last; i++)
                 {
                     descriptorChunks.Line($"{i} => {DescriptorCall(plugins[i])},");
                     WriteConstructorCall(constructorChunks, i, plugins[i]);
                 }
 
-                descriptorChunks.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),").Outdent().Line("};");
-                constructorChunks.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),").Outdent().Line("};");
+                CloseSwitch(descriptorChunks);
+                CloseSwitch(constructorChunks);
             }
+
+            static void OpenSwitch(SourceWriter w, string comment, string signature)
+                => w.Line().Line(comment).Line(signature).Line("{").Indent();
+
+            static void CloseSwitch(SourceWriter w)
+                => w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),").Outdent().Line("};");
         }
 
         var dispatch = plugins.Count <= ChunkSize ? "index" : $"(index / {ChunkSize})";

@@ -276,11 +276,15 @@ public sealed class GeneratedSourceSnapshotTests
         Snapshot.Match(Scrub(host));
     }
 
-    [Fact]
-    public void AHostWithMoreThan64Plugins_ReadsEveryDescriptorAndConstructsEveryPlugin_AtItsIndex()
+    [Theory]
+    [InlineData(64)] // the largest single switch
+    [InlineData(65)] // one full method of 64 and one of 1
+    [InlineData(130)] // two full methods of 64 and one of 2
+    public void AHostWithManyPlugins_ReadsEveryDescriptorAndConstructsEveryPlugin_AtItsIndex(int count)
     {
-        // 130 plugins: two full methods of 64 and one of 2; every fifth plugin takes a constructor parameter.
-        var (result, output) = Run(Compile("Test.ManyHost", OutputKind.ConsoleApplication, null, ManyPlugins(130)));
+        // Every fifth plugin takes a constructor parameter.
+        var (result, output) = Run(Compile("Test.ManyHost", OutputKind.ConsoleApplication, null, ManyPlugins(count)));
+        Assert.Equal(count > 64, GeneratedSource(result, HostFile).Contains("(index / 64) switch", StringComparison.Ordinal));
         Assert.Empty(result.Diagnostics);
         using var stream = new MemoryStream();
         var emit = output.Emit(stream);
@@ -290,10 +294,10 @@ public sealed class GeneratedSourceSnapshotTests
             .GetProperty("Instance")!.GetValue(null)!;
 
         var ids = set.Descriptors.Select(d => d.Id).ToList();
-        Assert.Equal(Enumerable.Range(0, 130).Select(i => $"p-{i:D3}"), ids);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"p-{i:D3}"), ids);
         var create = typeof(Compose.Hosting.ServerPluginSet).GetMethod("CreatePlugin", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
         var services = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(new Microsoft.Extensions.DependencyInjection.ServiceCollection(), typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(Microsoft.Extensions.Logging.Abstractions.NullLogger<>)));
-        for (var i = 0; i < 130; i++)
+        for (var i = 0; i < count; i++)
         {
             var plugin = create.Invoke(set, [i, services])!;
             Assert.Equal($"Many.P{i:D3}", plugin.GetType().FullName);

@@ -29,7 +29,7 @@ namespace Compose.Hosting;
 /// has started cannot become a ProblemDetails body: it is logged and the connection aborted. An
 /// <see cref="OperationCanceledException"/> of a request the client aborted is not an error.
 /// </remarks>
-internal sealed class PluginEndpointGuard(ServerPluginDescriptor descriptor, ILogger logger, bool handleExceptions, ComposeInstruments? instruments = null)
+internal sealed class PluginEndpointGuard(ServerPluginDescriptor descriptor, ILogger logger, bool handleExceptions, ComposeInstruments instruments)
 {
     private readonly string _detail = $"Server plugin '{descriptor.Id}' ({descriptor.Name}) failed to process the request.";
     private readonly KeyValuePair<string, object?> _tag = new(ComposeTelemetry.PluginIdTag, descriptor.Id);
@@ -41,7 +41,7 @@ internal sealed class PluginEndpointGuard(ServerPluginDescriptor descriptor, ILo
         var scope = new PluginLogScope(descriptor.Id, route);
         return context =>
         {
-            if (instruments?.HostingMetricsMayBeCollected != false)
+            if (instruments.HostingMetricsMayBeCollected)
             {
                 context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(_tag);
             }
