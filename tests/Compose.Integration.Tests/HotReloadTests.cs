@@ -123,6 +123,7 @@ public sealed class HotReloadTests : IDisposable
         CodeUpdatePlugin.Version = 3;
         ApplyUpdate(typeof(CodeUpdatePlugin));
         await AssertStatusAsync(host, "/api/plugins/code-update/hello", HttpStatusCode.ServiceUnavailable);
+        await AssertStatusAsync(host, "/api/plugins/code-update/never-mapped", HttpStatusCode.ServiceUnavailable); // the catch-all of a failed plugin
         Assert.Equal(ServerPluginState.Failed, host.Catalog.Find("code-update")!.State);
         Assert.Contains(host.Logs.Messages(Microsoft.Extensions.Logging.LogLevel.Error), m => m.Contains("the edited InitAsync is broken", StringComparison.Ordinal));
 
@@ -130,6 +131,7 @@ public sealed class HotReloadTests : IDisposable
         ApplyUpdate(typeof(CodeUpdatePlugin));
         await AssertAnswersAsync(host, "/api/plugins/code-update/bye", "bye from 3");
         Assert.Equal(ServerPluginState.Running, host.Catalog.Find("code-update")!.State);
+        await AssertStatusAsync(host, "/api/plugins/code-update/never-mapped", HttpStatusCode.NotFound); // the new group has no catch-all
 
         // The failed instance never initialised, so it is not exited; the others were.
         Assert.Equal(["new 1", "init 1 v1", "exit 1", "new 2", "init 2 v3", "new 3", "init 3 v2"], CodeUpdatePlugin.Journal);

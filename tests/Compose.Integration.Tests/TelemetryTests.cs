@@ -182,17 +182,21 @@ public sealed class TelemetryTests
         host.App.Services.GetRequiredService<TracerProvider>().ForceFlush();
 
         // The SDK listens to every meter named Compose in the process (other test classes run hosts in parallel, each
-        // with its own), so look through every exported stream of the instrument.
-        var inits = exportedMetrics.Where(m => m.Name == "compose.plugin.init.duration").ToList();
+        // with its own), so look through every exported stream of the instrument. Those hosts' requests keep ending while
+        // this test reads, and the in-memory exporters append from their threads: read snapshots (List.ToArray does not
+        // check for concurrent changes; a slot being written may still read null).
+        var metrics = exportedMetrics.ToArray().Where(m => m is not null).ToList();
+        var spans = exportedSpans.ToArray().Where(s => s is not null).ToList();
+        var inits = metrics.Where(m => m.Name == "compose.plugin.init.duration").ToList();
         Assert.All(inits, m => Assert.Equal(("s", MetricType.Histogram), (m.Unit, m.MetricType)));
         Assert.Contains(inits.SelectMany(Points), p => Tags(p).GetValueOrDefault(ComposeTelemetry.PluginIdTag) == "telemetry-a" && Tags(p).GetValueOrDefault(ComposeTelemetry.OutcomeTag) == "success");
 
-        var plugins = exportedMetrics.Where(m => m.Name == "http.server.request.duration").SelectMany(Points).Select(p => Tags(p).GetValueOrDefault(ComposeTelemetry.PluginIdTag)).ToHashSet();
+        var plugins = metrics.Where(m => m.Name == "http.server.request.duration").SelectMany(Points).Select(p => Tags(p).GetValueOrDefault(ComposeTelemetry.PluginIdTag)).ToHashSet();
         Assert.Contains("telemetry-a", plugins);
         Assert.Contains("telemetry-b", plugins);
 
-        Assert.Contains(exportedSpans, s => s.OperationName == "compose.plugin.init" && Equals(s.GetTagItem(ComposeTelemetry.PluginIdTag), "telemetry-b"));
-        Assert.Contains(exportedSpans, s => s.Source.Name == "Microsoft.AspNetCore" && Equals(s.GetTagItem(ComposeTelemetry.PluginIdTag), "telemetry-b"));
+        Assert.Contains(spans, s => s.OperationName == "compose.plugin.init" && Equals(s.GetTagItem(ComposeTelemetry.PluginIdTag), "telemetry-b"));
+        Assert.Contains(spans, s => s.Source.Name == "Microsoft.AspNetCore" && Equals(s.GetTagItem(ComposeTelemetry.PluginIdTag), "telemetry-b"));
         await host.DisposeAsync();
 
         static List<MetricPoint> Points(Metric metric)

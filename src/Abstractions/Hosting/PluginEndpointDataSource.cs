@@ -12,24 +12,32 @@ namespace Compose.Hosting;
 /// the plugin's <see cref="PluginEndpointGuard"/> when it has one; while it is switched off by configuration there are
 /// none (404); when it has failed, every path under its prefix answers 503 with a ProblemDetails body naming it: its
 /// own routes keep their patterns, and a catch-all route (<see cref="UnavailableFallback"/>, mapped in the plugin's
-/// group before its <c>InitAsync</c> ran, and hidden while it serves) answers the rest. A state change fires the
-/// change token, so routing rebuilds its tables once; nothing is checked per request. A hot reload that initialises the
-/// plugin again replaces its sources (<see cref="ReplaceSources"/>), through the same change token.
+/// group the first time routing reads the endpoints of the failed plugin, so a plugin that serves never builds it)
+/// answers the rest. A state change fires the change token, so routing rebuilds its tables once; nothing is checked
+/// per request. A hot reload that initialises the plugin again replaces its sources and group
+/// (<see cref="ReplaceSources"/>), through the same change token.
 /// </summary>
+/// <remarks>
+/// Reading the endpoints and mapping the catch-all hold one lock: the group's route list is only ever read through
+/// this data source (its builder is private), so the list is never changed while routing enumerates it.
+/// </remarks>
 internal sealed class PluginEndpointDataSource(
     ServerPluginEntry entry,
     IReadOnlyList<EndpointDataSource> sources,
+    RouteGroupBuilder? group,
     PluginEndpointGuard? guard,
     bool countsRoutes = true) : EndpointDataSource
 {
     private readonly object _gate = new();
     private CancellationTokenSource _changed = new();
     private IReadOnlyList<EndpointDataSource> _sources = sources;
+    private RouteGroupBuilder? _group = group;
+    private bool _fallbackMapped;
 
-    public override IReadOnlyList<Endpoint> Endpoints => Present(Volatile.Read(ref _sources).SelectMany(s => s.Endpoints));
+    public override IReadOnlyList<Endpoint> Endpoints => Read(static (source, _) => source.Endpoints, context: null);
 
     public override IReadOnlyList<Endpoint> GetGroupedEndpoints(RouteGroupContext context)
-        => Present(Volatile.Read(ref _sources).SelectMany(s => s.GetGroupedEndpoints(context)));
+        => Read(static (source, context) => source.GetGroupedEndpoints(context!), context);
 
     public override IChangeToken GetChangeToken()
     {
@@ -44,14 +52,15 @@ internal sealed class PluginEndpointDataSource(
 
     /// <summary>
     /// Serves <paramref name="sources"/> instead of the current ones (the routes of the plugin's new instance after a hot
-    /// reload) and fires the change token. The new sources are in place before the token fires, so a router that read the
-    /// old endpoints holds a token that fires; requests already routed finish on the old endpoints.
+    /// reload, mapped in <paramref name="group"/>) and fires the change token. The new sources are in place before the
+    /// token fires, so a router that read the old endpoints holds a token that fires; requests already routed finish on
+    /// the old endpoints.
     /// </summary>
-    public void ReplaceSources(IReadOnlyList<EndpointDataSource> sources)
+    public void ReplaceSources(IReadOnlyList<EndpointDataSource> sources, RouteGroupBuilder group)
     {
         lock (_gate)
         {
-            _sources = sources;
+            (_sources, _group, _fallbackMapped) = (sources, group, false);
         }
 
         NotifyChanged();
@@ -71,27 +80,62 @@ internal sealed class PluginEndpointDataSource(
         previous.Dispose();
     }
 
-    private IReadOnlyList<Endpoint> Present(IEnumerable<Endpoint> endpoints)
+    private IReadOnlyList<Endpoint> Read(Func<EndpointDataSource, RouteGroupContext?, IReadOnlyList<Endpoint>> read, RouteGroupContext? context)
     {
-        var all = endpoints.ToList();
-        if (countsRoutes)
+        lock (_gate)
         {
-            entry.RouteCount = all.Count(e => !UnavailableFallback.Marks(e));
+            var state = entry.State;
+            if (state == ServerPluginState.Failed && !_fallbackMapped && _group is { } failedGroup)
+            {
+                UnavailableFallback.MapOn(failedGroup, entry.Descriptor);
+                _fallbackMapped = true;
+            }
+
+            var all = new List<Endpoint>();
+            foreach (var source in _sources)
+            {
+                all.AddRange(read(source, context));
+            }
+
+            return Present(all, state);
+        }
+    }
+
+    private List<Endpoint> Present(List<Endpoint> all, ServerPluginState state)
+    {
+        if (_fallbackMapped && state != ServerPluginState.Failed)
+        {
+            all.RemoveAll(UnavailableFallback.Marks); // it failed once and serves again on the same group
         }
 
-        switch (entry.State)
+        if (countsRoutes)
         {
-            case ServerPluginState.Disabled:
-                return [];
-            case ServerPluginState.Failed:
-                var unavailable = Unavailable(entry.UnavailableDetail);
-                return all.Select(e => Replace(e, unavailable, $"{e.DisplayName} (plugin '{entry.Descriptor.Id}' failed)")).ToList();
-            default:
-                return all
-                    .Where(e => !UnavailableFallback.Marks(e))
-                    .Select(e => guard is null || e.RequestDelegate is not { } handler ? e : Replace(e, guard.Wrap(handler, (e as RouteEndpoint)?.RoutePattern.RawText), e.DisplayName))
-                    .ToList();
+            entry.RouteCount = _fallbackMapped ? all.Count(e => !UnavailableFallback.Marks(e)) : all.Count;
         }
+
+        if (state == ServerPluginState.Disabled)
+        {
+            return [];
+        }
+
+        if (state == ServerPluginState.Failed)
+        {
+            var unavailable = Unavailable(entry.UnavailableDetail);
+            return all.ConvertAll(e => Replace(e, unavailable, $"{e.DisplayName} (plugin '{entry.Descriptor.Id}' failed)"));
+        }
+
+        if (guard is not null)
+        {
+            for (var i = 0; i < all.Count; i++)
+            {
+                if (all[i].RequestDelegate is { } handler)
+                {
+                    all[i] = Replace(all[i], guard.Wrap(handler, (all[i] as RouteEndpoint)?.RoutePattern.RawText), all[i].DisplayName);
+                }
+            }
+        }
+
+        return all;
     }
 
     private static Endpoint Replace(Endpoint endpoint, RequestDelegate handler, string? displayName)
@@ -107,8 +151,9 @@ internal sealed class PluginEndpointDataSource(
 }
 
 /// <summary>
-/// Metadata of the catch-all route <c>{RoutePrefix}/{id}/{**rest}</c> every plugin's group gets: hidden while the
-/// plugin serves (so unknown paths answer 404), answering 503 once it has failed, whether or not it mapped routes.
+/// Metadata of the catch-all route <c>{RoutePrefix}/{id}/{**rest}</c> a failed plugin's group gets, so every path
+/// under its prefix answers 503, whether or not it mapped routes; hidden if the plugin serves again on the same group
+/// (so unknown paths answer 404 there).
 /// </summary>
 internal sealed class UnavailableFallback
 {
@@ -118,7 +163,7 @@ internal sealed class UnavailableFallback
 
     public static bool Marks(Endpoint endpoint) => endpoint.Metadata.GetMetadata<UnavailableFallback>() is not null;
 
-    /// <summary>Maps the catch-all on the plugin's group; its handler is replaced by a 503 when the plugin fails.</summary>
+    /// <summary>Maps the catch-all on the plugin's group; its handler is replaced by the 503 of the failed plugin.</summary>
     public static void MapOn(IEndpointRouteBuilder group, ServerPluginDescriptor descriptor)
         => group.Map(Pattern, static _ => Task.CompletedTask)
             .WithMetadata(Instance)

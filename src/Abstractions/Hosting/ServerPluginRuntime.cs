@@ -95,13 +95,14 @@ internal sealed class ServerPluginRuntime(
         var previousActivity = Activity.Current;
         _initActivity = ComposeInstruments.ActivitySource.StartActivity("compose.plugins.init");
         var initParent = _initActivity?.Context ?? default;
+        var byId = new Dictionary<string, (int Index, ActivePlugin Plugin)>(enabled.Count, StringComparer.Ordinal);
         foreach (var (instance, entry) in enabled)
         {
             var descriptor = instance.Registration.Descriptor;
 
             var (pluginEndpoints, group) = CreateGroup(endpoints, descriptor, pluginsSection, configured);
             var guard = new PluginEndpointGuard(descriptor, logger, handleExceptions: options.HandleExceptions && !development, instruments);
-            var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources, guard);
+            var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)pluginEndpoints.DataSources, group, guard);
             ((IEndpointRouteBuilder)root).DataSources.Add(dataSource);
             var assets = MapWebAssets(endpoints, descriptor, entry, guard);
 
@@ -109,7 +110,12 @@ internal sealed class ServerPluginRuntime(
             instance.HostedServices.Failed = () => OnFailedAtRunTime(active);
             instance.HostedServices.Instruments = instruments;
             entry.SetState(ServerPluginState.Initializing);
-            active.Dependencies = [.. _active.Where(a => descriptor.DependsOn.Contains(a.Registration.Descriptor.Id, StringComparer.Ordinal))];
+            if (descriptor.DependsOn.Count > 0)
+            {
+                active.Dependencies = DependenciesOf(descriptor, byId);
+            }
+
+            byId.Add(descriptor.Id, (_active.Count, active));
             foreach (var dependency in active.Dependencies)
             {
                 dependency.Dependents.Add(active);
@@ -151,9 +157,22 @@ internal sealed class ServerPluginRuntime(
     }
 
     /// <summary>
-    /// Creates the plugin's route group <c>{RoutePrefix}/{id}</c> with its tags, its <c>AuthorizationPolicy</c> and the
-    /// catch-all that answers 503 once it has failed, on a private builder: its endpoints reach routing only through the
-    /// plugin's data source.
+    /// The enabled plugins among <paramref name="descriptor"/>'s <c>DependsOn</c>, each once, in the order they were enabled
+    /// (dependencies before dependents): looked up by id, so mapping N plugins stays O(N) however many declare dependencies.
+    /// A dependency that is not enabled here is not waited for (the catalog disabled the dependent already).
+    /// </summary>
+    private static ActivePlugin[] DependenciesOf(ServerPluginDescriptor descriptor, Dictionary<string, (int Index, ActivePlugin Plugin)> byId)
+        => [.. descriptor.DependsOn
+            .Distinct(StringComparer.Ordinal)
+            .Where(byId.ContainsKey)
+            .Select(id => byId[id])
+            .OrderBy(d => d.Index)
+            .Select(d => d.Plugin)];
+
+    /// <summary>
+    /// Creates the plugin's route group <c>{RoutePrefix}/{id}</c> with its tags and its <c>AuthorizationPolicy</c>, on a
+    /// private builder: its endpoints reach routing only through the plugin's data source (which maps the catch-all that
+    /// answers 503 in it if the plugin fails).
     /// </summary>
     private (PluginEndpointsBuilder Builder, RouteGroupBuilder Group) CreateGroup(
         IEndpointRouteBuilder endpoints, ServerPluginDescriptor descriptor, IConfigurationSection pluginsSection, HashSet<string> configured)
@@ -165,7 +184,6 @@ internal sealed class ServerPluginRuntime(
             RequirePolicy(group, policy);
         }
 
-        UnavailableFallback.MapOn(group, descriptor);
         return (builder, group);
     }
 
@@ -772,7 +790,7 @@ internal sealed class ServerPluginRuntime(
         Launch(plugin, _services!, default);
 
         // The new routes replace the old ones at once; requests already routed finish on the old ones.
-        plugin.DataSource.ReplaceSources((IReadOnlyList<EndpointDataSource>)builder.DataSources);
+        plugin.DataSource.ReplaceSources((IReadOnlyList<EndpointDataSource>)builder.DataSources, group);
         plugin.AssetsDataSource?.NotifyChanged();
         var fatal = new TaskCompletionSource<Exception>(); // FailFast is about start-up: a failed update fails the plugin only
         await ObserveInitializationAsync(plugin, fatal, _stopping).ConfigureAwait(false);
@@ -817,7 +835,7 @@ internal sealed class ServerPluginRuntime(
         builder.MapGet($"{options.AssetsPrefix.TrimEnd('/')}/{descriptor.Id}/{{**path}}", WebAssets.Serve(webRoot, descriptor.WebAssetsPath))
             .WithDisplayName($"Web assets of server plugin '{descriptor.Id}'")
             .ExcludeFromDescription();
-        var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)builder.DataSources, guard, countsRoutes: false);
+        var dataSource = new PluginEndpointDataSource(entry, (IReadOnlyList<EndpointDataSource>)builder.DataSources, group: null, guard, countsRoutes: false);
         (options.ShareConventions ? ((IEndpointRouteBuilder)Root(endpoints, "MapServerPlugins")).DataSources : endpoints.DataSources).Add(dataSource);
         return dataSource;
     }
