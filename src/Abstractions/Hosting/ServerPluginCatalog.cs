@@ -149,15 +149,38 @@ public sealed class ServerPluginEntry
 public sealed class ServerPluginCatalog : IReadOnlyList<ServerPluginEntry>
 {
     private readonly ServerPluginEntry[] _entries;
+    private readonly Dictionary<string, ServerPluginEntry> _byId;
 
     internal ServerPluginCatalog(ServerPluginEntry[] entries)
     {
         _entries = entries;
-        if (entries.Any(e => e.Descriptor.DependsOn.Count > 0))
+        _byId = new Dictionary<string, ServerPluginEntry>(entries.Length, StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            _byId.TryAdd(entry.Descriptor.Id, entry); // ids are unique (CMP0002); the first one wins if a hand-made set repeats one
+        }
+
+        // Each plugin's dependents in catalog order: one pass over the declared dependencies, not one per plugin.
+        Dictionary<string, List<string>>? dependents = null;
+        foreach (var entry in entries)
+        {
+            foreach (var dependency in entry.Descriptor.DependsOn.Distinct(StringComparer.Ordinal))
+            {
+                dependents ??= new Dictionary<string, List<string>>(StringComparer.Ordinal);
+                if (!dependents.TryGetValue(dependency, out var list))
+                {
+                    dependents[dependency] = list = [];
+                }
+
+                list.Add(entry.Descriptor.Id);
+            }
+        }
+
+        if (dependents is not null)
         {
             foreach (var entry in entries)
             {
-                entry.Dependents = entries.Where(e => e.Descriptor.DependsOn.Contains(entry.Descriptor.Id, StringComparer.Ordinal)).Select(e => e.Descriptor.Id).ToArray();
+                entry.Dependents = dependents.TryGetValue(entry.Descriptor.Id, out var list) ? [.. list] : [];
             }
         }
     }
@@ -202,18 +225,7 @@ public sealed class ServerPluginCatalog : IReadOnlyList<ServerPluginEntry>
     /// <summary>Finds a plugin by id (ordinal comparison).</summary>
     /// <param name="id">The plugin id.</param>
     /// <returns>The entry, or <see langword="null"/> when no composed plugin has that id.</returns>
-    public ServerPluginEntry? Find(string id)
-    {
-        foreach (var entry in _entries)
-        {
-            if (string.Equals(entry.Descriptor.Id, id, StringComparison.Ordinal))
-            {
-                return entry;
-            }
-        }
-
-        return null;
-    }
+    public ServerPluginEntry? Find(string id) => id is null ? null : _byId.GetValueOrDefault(id);
 
     /// <inheritdoc/>
     public IEnumerator<ServerPluginEntry> GetEnumerator() => ((IEnumerable<ServerPluginEntry>)_entries).GetEnumerator();
