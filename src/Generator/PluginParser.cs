@@ -174,6 +174,20 @@ internal static class PluginParser
             errors.Add(DiagnosticIds.InvalidPluginId);
         }
 
+        // The plugin library's generator never writes these (its analyzers stop the build first), so a manifest that has
+        // them is hand-written or tampered with: refuse the plugin with the rule's id rather than drop the entry, which
+        // would compose it without a dependency it declared.
+        var declared = SplitList(dependsOn).ToList();
+        if (declared.Any(d => !PluginId.IsValid(d)))
+        {
+            errors.Add(DiagnosticIds.InvalidDependencyId);
+        }
+
+        if (declared.Contains(id, StringComparer.Ordinal))
+        {
+            errors.Add(DiagnosticIds.SelfDependency);
+        }
+
         if (type is null && errors.Count == 0)
         {
             errors.Add(DiagnosticIds.PluginNotComposable);
@@ -198,7 +212,7 @@ internal static class PluginParser
             EntryScript = entryScript,
             WebAssetsPath = webAssetsPath,
             Environments = SplitList(environments).ToEquatableArray(),
-            DependsOn = SplitList(dependsOn).Where(PluginId.IsValid).Distinct(StringComparer.Ordinal).ToEquatableArray(),
+            DependsOn = declared.Where(PluginId.IsValid).Distinct(StringComparer.Ordinal).ToEquatableArray(),
             ManifestMismatch = mismatch,
         };
     }

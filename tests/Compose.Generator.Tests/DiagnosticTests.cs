@@ -205,6 +205,38 @@ public sealed class DiagnosticTests
         Assert.Contains("global::Vendor.Honest.HonestPlugin.ConfigureServices(services, configuration);", GeneratedSource(result, "Compose.Host.g.cs"), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("a,Not Valid", "CMP0015")]
+    [InlineData("a,,b ,", null)] // empty entries and spaces around ids are the list's separators, not ids
+    [InlineData("a,tampered", "CMP0016")]
+    public void CMP0015_CMP0016_AHandWrittenManifestWithABadDependencyRefusesThePlugin(string dependsOn, string? error)
+    {
+        var library = BuildLibrary("Vendor.Tampered", $$"""
+            [assembly: Compose.ServerPluginManifest("a", typeof(Vendor.Tampered.APlugin), ComposeVersion = "0.1.0")]
+            [assembly: Compose.ServerPluginManifest("b", typeof(Vendor.Tampered.BPlugin), ComposeVersion = "0.1.0")]
+            [assembly: Compose.ServerPluginManifest("tampered", typeof(Vendor.Tampered.TamperedPlugin), DependsOn = "{{dependsOn}}", ComposeVersion = "0.1.0")]
+            namespace Vendor.Tampered;
+            public sealed class APlugin : IServerPlugin { {{Init}} }
+            public sealed class BPlugin : IServerPlugin { {{Init}} }
+            public sealed class TamperedPlugin : IServerPlugin { {{Init}} }
+            """);
+        var (result, output) = Run(Compile("My.Host", OutputKind.ConsoleApplication, [library], "public static class Nothing { }"));
+
+        Assert.Empty(CompilerProblems(output));
+        var host = GeneratedSource(result, "Compose.Host.g.cs");
+        if (error is null)
+        {
+            Assert.Empty(result.Diagnostics);
+            Assert.Contains("TamperedPlugin", host, StringComparison.Ordinal);
+            return;
+        }
+
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("CMP0010", diagnostic.Id);
+        Assert.Contains(error, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.DoesNotContain("TamperedPlugin", host, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void InvalidPluginsStillGetAManifestSoHostsCanRefuseThem()
     {
