@@ -37,7 +37,10 @@ internal static class PluginParser
             errors.Insert(0, DiagnosticIds.InvalidPluginId);
         }
 
-        errors.AddRange(PluginRules.CheckDependsOn(type, attribute, cancellationToken).Where(v => v.IsError).Select(v => v.Descriptor.Id));
+        errors.AddRange(PluginRules.CheckDependsOn(type, attribute, cancellationToken)
+            .Concat(PluginRules.CheckEnvironments(type, attribute, cancellationToken))
+            .Where(v => v.IsError)
+            .Select(v => v.Descriptor.Id));
         var dependsOn = PluginRules.DependsOnOf(attribute, cancellationToken)
             .Select(d => d.Id)
             .Where(d => PluginId.IsValid(d) && d != id)

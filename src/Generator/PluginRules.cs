@@ -124,15 +124,22 @@ internal static class PluginRules
     /// in the attribute; empty when the property is not set.
     /// </summary>
     public static ImmutableArray<(string Id, Location? Location)> DependsOnOf(AttributeData attribute, CancellationToken cancellationToken)
+        => ArrayEntriesOf(attribute, "DependsOn", cancellationToken);
+
+    /// <summary>
+    /// The strings of the array property <paramref name="property"/> of <c>[ServerPlugin]</c> as written (null entries as
+    /// empty strings), each with the location of its element in the attribute; empty when the property is not set.
+    /// </summary>
+    private static ImmutableArray<(string Value, Location? Location)> ArrayEntriesOf(AttributeData attribute, string property, CancellationToken cancellationToken)
     {
-        var value = attribute.NamedArguments.FirstOrDefault(a => a.Key == "DependsOn").Value;
+        var value = attribute.NamedArguments.FirstOrDefault(a => a.Key == property).Value;
         if (value.Kind != TypedConstantKind.Array || value.IsNull)
         {
             return ImmutableArray<(string, Location?)>.Empty;
         }
 
         var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-        var argument = syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == "DependsOn");
+        var argument = syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == property);
         var elements = argument?.Expression switch
         {
             CollectionExpressionSyntax collection => collection.Elements.Select(e => e is ExpressionElementSyntax element ? element.Expression : null).ToList(),
@@ -170,6 +177,25 @@ internal static class PluginRules
             else if (!seen.Add(id))
             {
                 yield return new RuleViolation(ComposeDiagnostics.DuplicateDependency, where, arguments);
+            }
+        }
+    }
+
+    /// <summary>
+    /// CMP0022 on the entries of <c>Environments</c>: each must reach a host unchanged through the comma-separated manifest
+    /// and <c>Environments</c> setting, so it is not empty, has no comma and no leading or trailing white space.
+    /// </summary>
+    public static IEnumerable<RuleViolation> CheckEnvironments(INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
+    {
+        foreach (var (name, location) in ArrayEntriesOf(attribute, "Environments", cancellationToken))
+        {
+            var problem = name.Length == 0 || name.Trim().Length == 0 ? "is empty"
+                : name.Contains(',') ? "contains a comma"
+                : name.Trim().Length != name.Length ? "starts or ends with white space"
+                : null;
+            if (problem is not null)
+            {
+                yield return new RuleViolation(ComposeDiagnostics.InvalidEnvironmentName, location ?? FirstLocation(type), ImmutableArray.Create<object?>(Display(type), name, problem));
             }
         }
     }

@@ -54,6 +54,27 @@ public sealed class DependencyTests
             At(ComposeDiagnostics.DuplicateDependency, 0, "StatsPlugin", "bookmarks"));
 
     [Fact]
+    public Task CMP0022_EnvironmentNamesThatTheManifestWouldChange_OnTheEntry()
+        => AnalyzeAsync<PluginDeclarationAnalyzer>(
+            $$"""
+            [ServerPlugin("stats", Environments = ["Production", {|#0:"Prod,EU"|}, {|#1:" Staging"|}, {|#2:""|}, "Dev-EU_2"])]
+            public sealed class StatsPlugin : IServerPlugin { {{Init}} }
+            """,
+            At(ComposeDiagnostics.InvalidEnvironmentName, 0, "StatsPlugin", "Prod,EU", "contains a comma"),
+            At(ComposeDiagnostics.InvalidEnvironmentName, 1, "StatsPlugin", " Staging", "starts or ends with white space"),
+            At(ComposeDiagnostics.InvalidEnvironmentName, 2, "StatsPlugin", "", "is empty"));
+
+    [Fact]
+    public void CMP0022_IsRecordedInTheManifest_SoHostsRefuseThePackage()
+    {
+        var (result, _) = Run(Compile("Vendor.Stats", OutputKind.DynamicallyLinkedLibrary, null, $$"""
+            [ServerPlugin("stats", Environments = ["Prod,EU"])] public sealed class StatsPlugin : IServerPlugin { {{Init}} }
+            """));
+
+        Assert.Contains("Errors = \"CMP0022\"", GeneratedSource(result, "Compose.Manifest.g.cs"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public Task ValidDependsOnIsAccepted()
         => AnalyzeAsync<PluginDeclarationAnalyzer>($$"""
             [ServerPlugin("stats", DependsOn = ["bookmarks", "tag_store", "v2-cache"])]

@@ -37,7 +37,8 @@ public sealed class PluginDeclarationAnalyzer : DiagnosticAnalyzer
         ComposeDiagnostics.NearMissExitAsync,
         ComposeDiagnostics.InvalidDependencyId,
         ComposeDiagnostics.SelfDependency,
-        ComposeDiagnostics.DuplicateDependency);
+        ComposeDiagnostics.DuplicateDependency,
+        ComposeDiagnostics.InvalidEnvironmentName);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -85,7 +86,7 @@ public sealed class PluginDeclarationAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(invalidId.ToDiagnostic());
         }
 
-        foreach (var violation in PluginRules.CheckDependsOn(type, attribute, cancellationToken))
+        foreach (var violation in PluginRules.CheckDependsOn(type, attribute, cancellationToken).Concat(PluginRules.CheckEnvironments(type, attribute, cancellationToken)))
         {
             context.ReportDiagnostic(violation.ToDiagnostic());
         }

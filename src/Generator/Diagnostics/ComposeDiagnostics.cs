@@ -158,6 +158,12 @@ internal static class ComposeDiagnostics
         "DependsOn entry is listed more than once",
         "Server plugin {0} lists '{1}' more than once in DependsOn; remove the repeated entry");
 
+    // CMP0022 (analyzer, on the Environments entry)
+    public static readonly DiagnosticDescriptor InvalidEnvironmentName = Error(
+        DiagnosticIds.InvalidEnvironmentName,
+        "Environments entry cannot be a host environment name",
+        "Server plugin {0} lists the environment '{1}', which {2}; the plugin's manifest and the Environments setting are comma-separated lists of trimmed names, so a host would read another name: write the environment name as IHostEnvironment.EnvironmentName has it");
+
     // CMP0018 (generator, host build)
     public static readonly DiagnosticDescriptor MissingDependency = Error(
         DiagnosticIds.MissingDependency,

@@ -75,4 +75,7 @@ internal static class DiagnosticIds
 
     /// <summary>The optional shutdown method of <c>IServerPlugin</c>; also a value of <see cref="IntendedMethodProperty"/>.</summary>
     public const string ExitAsyncName = "ExitAsync";
+
+    /// <summary>An <c>Environments</c> entry that the manifest and the <c>Environments</c> setting cannot carry unchanged.</summary>
+    public const string InvalidEnvironmentName = "CMP0022";
 }
