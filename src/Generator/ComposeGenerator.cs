@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -246,7 +247,7 @@ internal static class Composition
         }
 
         var ownCount = candidates.Count;
-        var hostMajor = Major(references.ComposeAbstractionsVersion);
+        var hostLine = CompatibilityLine(references.ComposeAbstractionsVersion);
         foreach (var plugin in references.Plugins)
         {
             if (IsExcluded(plugin))
@@ -261,8 +262,8 @@ internal static class Composition
                 continue;
             }
 
-            var pluginMajor = Major(plugin.ComposeVersion);
-            if (pluginMajor is not null && hostMajor is not null && pluginMajor > hostMajor)
+            var pluginLine = CompatibilityLine(plugin.ComposeVersion);
+            if (pluginLine is { } built && hostLine is { } host && built.CompareTo(host) > 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
                     ComposeDiagnostics.NewerComposeVersion, plugin.Id, plugin.AssemblyName, plugin.ComposeVersion!, references.ComposeAbstractionsVersion!));
@@ -394,14 +395,29 @@ internal static class Composition
         return ordered;
     }
 
-    private static int? Major(string? version)
+    /// <summary>
+    /// The part of a Compose version that may break the manifest: the major version, or for <c>0.x</c> the major and
+    /// minor versions (semantic versioning lets a 0.x minor version break; docs/compatibility.md). Null when the version
+    /// is missing or does not start with numbers.
+    /// </summary>
+    private static (int Major, int Minor)? CompatibilityLine(string? version)
     {
         if (string.IsNullOrEmpty(version))
         {
             return null;
         }
 
-        var dot = version!.IndexOf('.');
-        return int.TryParse(dot < 0 ? version : version.Substring(0, dot), out var major) ? major : null;
+        var parts = version!.Split('.', '-', '+');
+        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var major))
+        {
+            return null;
+        }
+
+        if (major > 0)
+        {
+            return (major, 0);
+        }
+
+        return parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var minor) ? (0, minor) : (0, 0);
     }
 }

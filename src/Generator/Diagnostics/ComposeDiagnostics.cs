@@ -121,7 +121,7 @@ internal static class ComposeDiagnostics
     public static readonly DiagnosticDescriptor NewerComposeVersion = Error(
         DiagnosticIds.NewerComposeVersion,
         "Referenced server plugin needs a newer Compose",
-        "Server plugin '{0}' in referenced assembly {1} was built with Compose {2}, a newer major version than the Compose.Abstractions {3} this host references; update the host's Compose.Abstractions package reference to {2} or later");
+        "Server plugin '{0}' in referenced assembly {1} was built with Compose {2}, a newer major version (or 0.x minor version) than the Compose.Abstractions {3} this host references; update the host's Compose.Abstractions package reference to {2} or later");
 
     // CMP0012 (analyzer, warning, on the method identifier)
     public static readonly DiagnosticDescriptor NearMissConfigureServices = Warning(
