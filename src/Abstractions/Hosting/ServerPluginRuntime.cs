@@ -95,7 +95,7 @@ internal sealed class ServerPluginRuntime(
         var previousActivity = Activity.Current;
         _initActivity = ComposeInstruments.ActivitySource.StartActivity("compose.plugins.init");
         var initParent = _initActivity?.Context ?? default;
-        var byId = new Dictionary<string, (int Index, ActivePlugin Plugin)>(enabled.Count, StringComparer.Ordinal);
+        var byId = new Dictionary<string, ActivePlugin>(enabled.Count, StringComparer.Ordinal); // reference values: no new generic code under Native AOT
         foreach (var (instance, entry) in enabled)
         {
             var descriptor = instance.Registration.Descriptor;
@@ -115,7 +115,8 @@ internal sealed class ServerPluginRuntime(
                 active.Dependencies = DependenciesOf(descriptor, byId);
             }
 
-            byId.Add(descriptor.Id, (_active.Count, active));
+            active.Position = _active.Count;
+            byId.Add(descriptor.Id, active);
             foreach (var dependency in active.Dependencies)
             {
                 dependency.Dependents.Add(active);
@@ -161,13 +162,20 @@ internal sealed class ServerPluginRuntime(
     /// (dependencies before dependents): looked up by id, so mapping N plugins stays O(N) however many declare dependencies.
     /// A dependency that is not enabled here is not waited for (the catalog disabled the dependent already).
     /// </summary>
-    private static ActivePlugin[] DependenciesOf(ServerPluginDescriptor descriptor, Dictionary<string, (int Index, ActivePlugin Plugin)> byId)
-        => [.. descriptor.DependsOn
-            .Distinct(StringComparer.Ordinal)
-            .Where(byId.ContainsKey)
-            .Select(id => byId[id])
-            .OrderBy(d => d.Index)
-            .Select(d => d.Plugin)];
+    private static ActivePlugin[] DependenciesOf(ServerPluginDescriptor descriptor, Dictionary<string, ActivePlugin> byId)
+    {
+        var found = new List<ActivePlugin>(descriptor.DependsOn.Count);
+        foreach (var id in descriptor.DependsOn)
+        {
+            if (byId.TryGetValue(id, out var dependency) && !found.Contains(dependency))
+            {
+                found.Add(dependency);
+            }
+        }
+
+        found.Sort(static (a, b) => a.Position.CompareTo(b.Position));
+        return [.. found];
+    }
 
     /// <summary>
     /// Creates the plugin's route group <c>{RoutePrefix}/{id}</c> with its tags and its <c>AuthorizationPolicy</c>, on a
@@ -858,6 +866,9 @@ internal sealed class ServerPluginRuntime(
 
         /// <summary>Gets or sets the active plugins it depends on.</summary>
         public ActivePlugin[] Dependencies { get; set; } = [];
+
+        /// <summary>Gets or sets its place among the enabled plugins (dependencies come first).</summary>
+        public int Position { get; set; }
 
         /// <summary>Gets the active plugins that depend on it.</summary>
         public List<ActivePlugin> Dependents { get; } = [];
