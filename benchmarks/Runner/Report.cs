@@ -36,8 +36,8 @@ internal static class Report
         if (r.LoadAverage.Count > 0)
         {
             Line();
-            Line("The machine is shared with other work: its load averages (1, 5, 15 min) at the start → end of each section were " +
-                string.Join("; ", r.LoadAverage.Select(l => $"{l.Key} {l.Value}")) + ". Compare ratios taken in the same rounds, not absolute times.");
+            Line("Load averages (1, 5, 15 min) at the start → end of each section, which include the run's own builds and whatever else " +
+                "the machine ran: " + string.Join("; ", r.LoadAverage.Select(l => $"{l.Key} {l.Value}")) + ". Compare ratios taken in the same rounds, not absolute times.");
         }
 
         Line();
