@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one benchmark command (issue 5): builds the test hosts (Compose, hand-written, Carter, MVC at N = 10, 100, 1,000),
 # measures start-up (JIT and Native AOT), requests/s, build time, analyzer share, AOT size and the generator, and
-# writes benchmarks/results/results.json, docs/benchmarks.md and docs/benchmarks-ttfr.png. About 80 minutes on 2 cores.
+# writes benchmarks/results/results.json, docs/benchmarks.md and docs/benchmarks-ttfr.png. About 70 minutes on 2 cores with nothing else running (68 measured).
 # Usage: bash benchmarks/run.sh [section ...] [--quick]   (sections: see benchmarks/Runner/Program.cs)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
