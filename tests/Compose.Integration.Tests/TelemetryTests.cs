@@ -183,10 +183,9 @@ public sealed class TelemetryTests
 
         // The SDK listens to every meter named Compose in the process (other test classes run hosts in parallel, each
         // with its own), so look through every exported stream of the instrument. Those hosts' requests keep ending while
-        // this test reads, and the in-memory exporters append from their threads: read snapshots (List.ToArray does not
-        // check for concurrent changes; a slot being written may still read null).
-        var metrics = exportedMetrics.ToArray().Where(m => m is not null).ToList();
-        var spans = exportedSpans.ToArray().Where(s => s is not null).ToList();
+        // this test reads, and the in-memory exporters append from their threads: read snapshots.
+        var metrics = Snapshot(exportedMetrics);
+        var spans = Snapshot(exportedSpans);
         var inits = metrics.Where(m => m.Name == "compose.plugin.init.duration").ToList();
         Assert.All(inits, m => Assert.Equal(("s", MetricType.Histogram), (m.Unit, m.MetricType)));
         Assert.Contains(inits.SelectMany(Points), p => Tags(p).GetValueOrDefault(ComposeTelemetry.PluginIdTag) == "telemetry-a" && Tags(p).GetValueOrDefault(ComposeTelemetry.OutcomeTag) == "success");
@@ -198,6 +197,23 @@ public sealed class TelemetryTests
         Assert.Contains(spans, s => s.OperationName == "compose.plugin.init" && Equals(s.GetTagItem(ComposeTelemetry.PluginIdTag), "telemetry-b"));
         Assert.Contains(spans, s => s.Source.Name == "Microsoft.AspNetCore" && Equals(s.GetTagItem(ComposeTelemetry.PluginIdTag), "telemetry-b"));
         await host.DisposeAsync();
+
+        // List.ToArray does not check for concurrent changes, but can throw when the list grows between its reads of
+        // the count; a slot being written may still read null.
+        static List<T> Snapshot<T>(List<T> list)
+            where T : class
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return [.. list.ToArray().Where(item => item is not null)];
+                }
+                catch (ArgumentException) when (attempt < 100)
+                {
+                }
+            }
+        }
 
         static List<MetricPoint> Points(Metric metric)
         {
